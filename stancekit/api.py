@@ -1,0 +1,145 @@
+"""The public classifier: ``load()`` a model, then ``classify`` / ``classify_many``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+
+from .labels import LABELS, Evidence, Stance
+from .lang import detect_language
+from .modelio import (
+    ModelError,
+    UntrustedModelError,
+    default_model_name,
+    is_packaged,
+    resolve_model_dir,
+    safe_member,
+    verify_manifest,
+)
+
+RULES = "rules"
+
+
+class StanceClassifier:
+    """A loaded model. Use :func:`load` to get one.
+
+    ``name``/``version`` identify the model in every output row; ``config`` is its
+    ``config.json`` (empty for the built-in rules).
+    """
+
+    def __init__(self, backend, name: str, version: str, config: Optional[dict] = None,
+                 path: Optional[Path] = None):
+        self.backend = backend
+        self.name = name
+        self.version = version
+        self.config = config or {}
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"StanceClassifier(name={self.name!r}, version={self.version!r}, backend={self.backend.name!r})"
+
+    @property
+    def model_info(self) -> dict:
+        return {"name": self.name, "version": self.version}
+
+    def classify(self, text: str, question: Optional[str] = None) -> Stance:
+        """Label one statement, read against ``question`` when given."""
+        return self.classify_many([text], [question])[0]
+
+    def classify_many(self, texts: Iterable[str], questions: Optional[Iterable[Optional[str]]] = None,
+                      batch_size: int = 64) -> List[Stance]:
+        """Label many statements; results come back in input order.
+
+        An item that cannot be classified (not a string, empty, not English) gets a
+        :class:`Stance` with ``error`` set and ``label``/``scores`` ``None``; the
+        others are unaffected.
+        """
+        texts = list(texts)
+        questions = [None] * len(texts) if questions is None else list(questions)
+        if len(questions) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(questions)} questions")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        from .preprocess import pipeline
+
+        results: List[Optional[Stance]] = [None] * len(texts)
+        todo = []
+        for i, (text, question) in enumerate(zip(texts, questions)):
+            problem, lang = _check_input(text, question)
+            if problem:
+                results[i] = Stance(label=None, scores=None, error=problem, lang=lang)
+            else:
+                todo.append(i)
+        nlp = pipeline()
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start:start + batch_size]
+            docs = list(nlp.pipe((texts[i] for i in chunk), batch_size=batch_size))
+            for i, stance in zip(chunk, self.classify_docs(docs, [questions[i] for i in chunk])):
+                results[i] = stance
+        return results  # type: ignore[return-value]
+
+    def classify_docs(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None) -> List[Stance]:
+        """Label Docs that already went through the preprocessing pipeline (cues marked)."""
+        if not docs:
+            return []
+        proba = np.asarray(self.backend.predict_proba(docs, questions), dtype=float)
+        out = []
+        for doc, row in zip(docs, proba):
+            label = LABELS[int(np.argmax(row))]
+            scores = {lab: float(p) for lab, p in zip(LABELS, row)}
+            evidence = [
+                Evidence(m.start, m.end, doc.text[m.start:m.end], m.label, m.cue.name, m.negated)
+                for m in (doc._.cues or ())
+                if m.label == label
+            ]
+            out.append(Stance(label=label, scores=scores, evidence=evidence, lang="en"))
+        return out
+
+
+def _check_input(text, question):
+    """Return ``(error, lang)`` for an item that cannot be classified, else ``(None, lang)``."""
+    if not isinstance(text, str):
+        return f"text must be a string, got {type(text).__name__}", None
+    if question is not None and not isinstance(question, str):
+        return f"question must be a string or null, got {type(question).__name__}", None
+    if not text.strip():
+        return "empty text", None
+    lang = detect_language(text)
+    if lang != "en":
+        return f"language not supported ({lang}); stancekit models read English only", lang
+    return None, lang
+
+
+def load(name_or_path: Union[str, Path, None] = None, *, trust_pickle: bool = False) -> StanceClassifier:
+    """Load a model by shipped name or folder path (default: the best shipped model).
+
+    ``"rules"`` is the built-in cue-rules model. Folders are checked against their
+    checksum manifest; pickle-based weights from outside the installed package
+    need ``trust_pickle=True``.
+    """
+    name = default_model_name() if name_or_path is None else name_or_path
+    if str(name) == RULES:
+        from . import __version__
+        from .backends.rules import RulesBackend
+
+        return StanceClassifier(RulesBackend(), RULES, __version__)
+    folder = resolve_model_dir(name)
+    config = verify_manifest(folder)
+    backend_name = config["backend"]
+    files = config.get("files") or {}
+    if backend_name == "tfidf":
+        if not (trust_pickle or is_packaged(folder)):
+            raise UntrustedModelError(
+                f"{folder}: joblib weights can run code when loaded; this model is not one shipped with "
+                "stancekit, so pass trust_pickle=True (CLI: --trust-pickle) if you trust its source"
+            )
+        import joblib
+
+        from .backends.tfidf import TfidfBackend
+
+        estimator = joblib.load(safe_member(folder, files["estimator"]))
+        backend = TfidfBackend(estimator)
+    else:
+        raise ModelError(f"{folder / 'config.json'}: unknown backend {backend_name!r}")
+    return StanceClassifier(backend, config.get("name", folder.name), str(config.get("version", "0")), config, folder)

@@ -1,0 +1,1 @@
+"""Scoring backends: one interface, ``predict_proba(docs, questions) -> (n, 3)`` in LABELS order."""

@@ -1,0 +1,228 @@
+"""The ``stancekit`` command line: thin, it parses options and calls the library.
+
+Exit codes: 0 every row done; 3 finished with some error rows; 2 the input
+cannot be used at all, or a usage error (one-line message, never a traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+EXIT_OK, EXIT_USAGE, EXIT_ROW_ERRORS = 0, 2, 3
+
+
+class UsageError(Exception):
+    """A problem with the command line or its input: exit 2 with a one-line message."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stancekit", description="Tag government press statements as confirm / deny / hedge.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("classify", help="label the statements in a file (or - for stdin)")
+    c.add_argument("path", metavar="PATH|-", help=".txt (one statement per line), .jsonl or .csv; - reads stdin")
+    c.add_argument("--format", choices=("table", "jsonl", "csv"),
+                   help="output format (default: table on a terminal, jsonl when piped)")
+    c.add_argument("--input-format", choices=("auto", "txt", "jsonl", "csv"), default="auto",
+                   help="input format (default: from the file extension; txt for stdin)")
+    c.add_argument("--text-col", help="CSV column holding the statement (default: answer or text)")
+    c.add_argument("--question-col", help="CSV column holding the question (default: question, if present)")
+    c.add_argument("--encoding", help="input encoding (default: UTF-8; BOMs are honoured)")
+    c.add_argument("-o", "--output", help="write here instead of stdout")
+    _model_options(c)
+    c.add_argument("--batch-size", type=int, default=64, help="statements per model batch (default 64)")
+
+    e = sub.add_parser("eval", help="score a model on labelled JSONL data")
+    e.add_argument("data", nargs="+", help="JSONL with answer (or text), optional question, and label")
+    e.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="keep rows whose FIELD equals VALUE (repeatable), e.g. split=dev")
+    e.add_argument("--group-by", metavar="FIELD",
+                   help="add per-group figures (e.g. ministry; 'group' = China MFA vs other)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    _model_options(e)
+
+    t = sub.add_parser("train", help="train a model on labelled JSONL data and write a model folder")
+    t.add_argument("data", nargs="+", help="labelled JSONL files")
+    t.add_argument("--out", required=True, help="model folder to write")
+    t.add_argument("--backend", choices=("tfidf",), default="tfidf")
+    t.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="keep only matching rows (repeatable), e.g. split=train")
+    t.add_argument("--name", help="model name (default: the folder name)")
+    t.add_argument("--version", dest="model_version", default="0.1.0", help="model version")
+    t.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="shipped model name or model folder (default: the shipped default; 'rules' for cue rules)")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="allow joblib/pickle weights from outside the installed package (they can run code)")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"stancekit {__version__}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return {"classify": _classify, "eval": _eval, "train": _train}[args.command](args)
+    except UsageError as exc:
+        print(f"stancekit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("stancekit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # reader went away (e.g. `| head`): stop quietly
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _load_model(args):
+    from .api import load
+    from .modelio import ModelError
+
+    try:
+        return load(args.model, trust_pickle=args.trust_pickle)
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _classify(args) -> int:
+    from .readers import InputError, read_rows
+    from .writers import Writer, output_row
+
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    clf = _load_model(args)
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "jsonl")
+    rows = read_rows(args.path, args.input_format, text_col=args.text_col, question_col=args.question_col,
+                     encoding=args.encoding)
+    out = _open_output(args.output)
+    writer = Writer(out, fmt)
+    counts = {"rows": 0, "errors": 0}
+    try:
+        chunk = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= args.batch_size * 4:
+                _emit(clf, chunk, writer, counts, args.batch_size)
+                chunk = []
+        _emit(clf, chunk, writer, counts, args.batch_size)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if counts["rows"] == 0:
+        raise UsageError(f"{args.path}: no statements to classify (only blank lines)")
+    if counts["errors"]:
+        print(f"stancekit: {counts['rows']} rows, {counts['errors']} could not be classified (see their 'error' field)",
+              file=sys.stderr)
+        return EXIT_ROW_ERRORS
+    return EXIT_OK
+
+
+def _emit(clf, chunk, writer, counts, batch_size) -> None:
+    from .labels import Stance
+    from .writers import output_row
+
+    todo = [r for r in chunk if r.error is None]
+    stances = iter(clf.classify_many([r.text for r in todo], [r.question for r in todo], batch_size=batch_size))
+    for row in chunk:
+        stance = Stance(None, None, error=row.error) if row.error else next(stances)
+        if stance.error and row.error is None:
+            stance.error = f"line {row.line}: {stance.error}"
+        writer.write(output_row(row.id, stance, clf.model_info))
+        counts["rows"] += 1
+        counts["errors"] += stance.error is not None
+    writer.flush()
+
+
+def _open_output(path: Optional[str]):
+    if not path:
+        return sys.stdout
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write output ({exc.strerror or exc})") from None
+
+
+def _eval_rows(args):
+    from .data import DataError, parse_where, read_labelled
+
+    try:
+        where = parse_where(args.where)
+        rows = []
+        for path in args.data:
+            if not Path(path).is_file():
+                raise UsageError(f"{path}: no such file")
+            rows.extend(read_labelled(Path(path), where))
+    except (DataError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    if not rows:
+        raise UsageError("no rows matched" + (f" --where {' '.join(args.where)}" if args.where else ""))
+    return rows
+
+
+def _eval(args) -> int:
+    from .data import field_value, texts_of
+    from .evaluate import format_report, grouped_scores
+
+    rows = _eval_rows(args)
+    clf = _load_model(args)
+    answers, questions, labels = texts_of(rows)
+    stances = clf.classify_many(answers, questions)
+    failed = [(r, s) for r, s in zip(rows, stances) if s.error]
+    # an unclassifiable row counts as wrong: it is scored as no label
+    preds = [s.label or "none" for s in stances]
+    groups = [field_value(r, args.group_by) or "(none)" for r in rows] if args.group_by else None
+    result = grouped_scores(labels, preds, groups)
+    result["model"] = clf.model_info
+    result["unclassified"] = len(failed)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        title = f"model {clf.name} v{clf.version} on {len(rows)} rows" + (
+            f" where {' '.join(args.where)}" if args.where else "")
+        print(format_report(result, title))
+        if failed:
+            print(f"\n{len(failed)} rows could not be classified, e.g. line {failed[0][0]['_line']}: {failed[0][1].error}")
+    return EXIT_OK
+
+
+def _train(args) -> int:
+    from .data import DataError, parse_where
+    from .train import train_tfidf
+
+    try:
+        where = parse_where(args.where)
+        files = [Path(p) for p in args.data]
+        for f in files:
+            if not f.is_file():
+                raise UsageError(f"{f}: no such file")
+        out = train_tfidf(files, Path(args.out), where=where, name=args.name, version=args.model_version,
+                          seed=args.seed)
+    except (DataError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
