@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 
 FIELDS = {"id", "source", "question", "answer", "label", "ministry", "note"}
+OPTIONAL = {"split"}
 LABELS = {"confirm", "deny", "hedge"}
 
 
@@ -28,7 +29,7 @@ def main(path):
                 ok = False
                 continue
             missing = FIELDS - set(row)
-            extra = set(row) - FIELDS
+            extra = set(row) - FIELDS - OPTIONAL
             if missing or extra:
                 print(f"{path}:{n}: missing {sorted(missing)} extra {sorted(extra)}")
                 ok = False

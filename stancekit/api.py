@@ -111,12 +111,15 @@ def _check_input(text, question):
     return None, lang
 
 
-def load(name_or_path: Union[str, Path, None] = None, *, trust_pickle: bool = False) -> StanceClassifier:
+def load(name_or_path: Union[str, Path, None] = None, *, backend: str = "onnx",
+         trust_pickle: bool = False) -> StanceClassifier:
     """Load a model by shipped name or folder path (default: the best shipped model).
 
     ``"rules"`` is the built-in cue-rules model. Folders are checked against their
     checksum manifest; pickle-based weights from outside the installed package
-    need ``trust_pickle=True``.
+    need ``trust_pickle=True``. For transformer models ``backend`` picks
+    ``"onnx"`` (int8, default, no torch), ``"onnx-fp32"`` or ``"torch"`` (needs the
+    ``[train]`` extra and a folder with torch weights).
     """
     name = default_model_name() if name_or_path is None else name_or_path
     if str(name) == RULES:
@@ -126,9 +129,10 @@ def load(name_or_path: Union[str, Path, None] = None, *, trust_pickle: bool = Fa
         return StanceClassifier(RulesBackend(), RULES, __version__)
     folder = resolve_model_dir(name)
     config = verify_manifest(folder)
-    backend_name = config["backend"]
     files = config.get("files") or {}
-    if backend_name == "tfidf":
+    if backend not in ("onnx", "onnx-fp32", "torch"):
+        raise ValueError(f"backend must be 'onnx', 'onnx-fp32' or 'torch', got {backend!r}")
+    if config["backend"] == "tfidf":
         if not (trust_pickle or is_packaged(folder)):
             raise UntrustedModelError(
                 f"{folder}: joblib weights can run code when loaded; this model is not one shipped with "
@@ -139,7 +143,25 @@ def load(name_or_path: Union[str, Path, None] = None, *, trust_pickle: bool = Fa
         from .backends.tfidf import TfidfBackend
 
         estimator = joblib.load(safe_member(folder, files["estimator"]))
-        backend = TfidfBackend(estimator)
+        scorer = TfidfBackend(estimator)
+    elif config["backend"] == "transformer":
+        scorer = _transformer_backend(folder, config, backend)
     else:
-        raise ModelError(f"{folder / 'config.json'}: unknown backend {backend_name!r}")
-    return StanceClassifier(backend, config.get("name", folder.name), str(config.get("version", "0")), config, folder)
+        raise ModelError(f"{folder / 'config.json'}: unknown backend {config['backend']!r}")
+    return StanceClassifier(scorer, config.get("name", folder.name), str(config.get("version", "0")), config, folder)
+
+
+def _transformer_backend(folder: Path, config: dict, backend: str):
+    from .backends.transformer import OnnxRunner, TorchRunner, TransformerBackend, load_tokenizer
+    from .windows import WindowPolicy
+
+    files = config.get("files") or {}
+    key = {"onnx": "onnx", "onnx-fp32": "onnx_fp32", "torch": "torch"}[backend]
+    if key not in files:
+        raise ModelError(f"{folder}: this model folder has no {backend} weights (has: {', '.join(files)})")
+    weights = safe_member(folder, files[key])
+    runner = TorchRunner(weights) if backend == "torch" else OnnxRunner(weights)
+    window = config.get("window") or {}
+    policy = WindowPolicy(int(window.get("max_length", 256)), int(window.get("max_question_tokens", 64)))
+    return TransformerBackend(runner, load_tokenizer(safe_member(folder, files["tokenizer"])), policy,
+                              float(config.get("temperature", 1.0)), use_question=bool(config.get("use_question", True)))

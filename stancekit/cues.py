@@ -116,7 +116,8 @@ def find_cues(text: str, start: int = 0, end: Optional[int] = None) -> List[CueM
         if any(s < te and ts < e for ts, te in taken):
             continue
         taken.append((s, e))
-        negated = cue.negated is not None and is_negated(text, s)
+        # a negatable cue is negated by a negator just before it or inside it ("I cannot confirm")
+        negated = cue.negated is not None and (is_negated(text, s) or _has_negator(text[s:e]))
         label = cue.negated if negated else cue.label
         out.append(CueMatch(s, e, cue, label, negated))  # type: ignore[arg-type]
     out.sort(key=lambda m: m.start)
@@ -125,6 +126,10 @@ def find_cues(text: str, start: int = 0, end: Optional[int] = None) -> List[CueM
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|n't|[.;:!?]")
 _CLAUSE_BREAK = frozenset({".", ";", ":", "!", "?", "but", "however", "although", "though"})
+
+
+def _has_negator(span: str) -> bool:
+    return any(w.lower() in NEGATORS or w.lower().endswith("n't") for w in _WORD.findall(span))
 
 
 def is_negated(text: str, start: int) -> bool:

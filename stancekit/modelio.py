@@ -126,9 +126,10 @@ def verify_manifest(folder: Path) -> dict:
             raise ModelIntegrityError(f"{path}: checksum mismatch (file altered or truncated)")
     config = read_config(folder)
     for relative in (config.get("files") or {}).values():
-        if relative not in hashes:
-            raise ModelIntegrityError(f"{folder}: {relative} is used by the model but not in {MANIFEST}")
         safe_member(folder, relative)
+        inside = relative.rstrip("/") + "/"
+        if relative not in hashes and not any(h.startswith(inside) for h in hashes):
+            raise ModelIntegrityError(f"{folder}: {relative} is used by the model but not in {MANIFEST}")
     return config
 
 

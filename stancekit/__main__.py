@@ -1,0 +1,4 @@
+"""``python -m stancekit`` runs the command line."""
+from .cli import run
+
+run()

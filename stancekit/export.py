@@ -1,0 +1,68 @@
+"""ONNX export and batch-invariant int8 quantisation.
+
+Dynamic int8 picks activation scales from each batch, so a statement's scores
+would depend on its neighbours. Static (calibrated) quantisation fixes every
+scale ahead of time from calibration batches: a row's result depends only on
+that row.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+
+def export_onnx(model, path: Path, opset: int = 17) -> Path:
+    """Export a Hugging Face sequence classifier (torch) to ONNX with dynamic batch/length axes."""
+    import torch
+
+    model.eval()
+    example = {
+        "input_ids": torch.ones((2, 16), dtype=torch.long),
+        "attention_mask": torch.ones((2, 16), dtype=torch.long),
+        "token_type_ids": torch.zeros((2, 16), dtype=torch.long),
+    }
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in example}
+    dynamic["logits"] = {0: "batch"}
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits
+
+    with torch.no_grad():
+        torch.onnx.export(
+            Wrapped(model), (example["input_ids"], example["attention_mask"], example["token_type_ids"]),
+            str(path), input_names=list(example), output_names=["logits"], dynamic_axes=dynamic,
+            opset_version=opset, dynamo=False,
+        )
+    return Path(path)
+
+
+def quantize_int8(fp32_path: Path, out_path: Path, calibration_batches: List[dict]) -> Path:
+    """Static int8 (QDQ, per-channel weights) of the MatMul/Gemm ops, calibrated on real batches."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    class Reader(CalibrationDataReader):
+        def __init__(self, batches):
+            self.it = iter(batches)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    quantize_static(
+        str(fp32_path), str(out_path), Reader(calibration_batches),
+        quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Gemm"], calibrate_method=CalibrationMethod.MinMax,
+    )
+    return Path(out_path)
