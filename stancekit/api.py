@@ -19,6 +19,9 @@ from .modelio import (
 )
 
 RULES = "rules"
+#: Longest statement accepted (characters): about 170k words, far past any press answer, and spaCy's
+#: own limit; longer input is an error row rather than minutes of work on one item.
+MAX_TEXT_CHARS = 1_000_000
 
 
 class StanceClassifier:
@@ -105,6 +108,8 @@ def _check_input(text, question):
         return f"question must be a string or null, got {type(question).__name__}", None
     if not text.strip():
         return "empty text", None
+    if len(text) > MAX_TEXT_CHARS:
+        return f"text too long ({len(text):,} characters; the limit is {MAX_TEXT_CHARS:,})", None
     lang = detect_language(text)
     if lang != "en":
         return f"language not supported ({lang}); stancekit models read English only", lang

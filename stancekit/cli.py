@@ -45,15 +45,36 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object")
     _model_options(e)
 
+    s = sub.add_parser("score", help="score every answer in briefing transcripts (files, folders, globs, -)")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="transcript files, folders (recursive), globs, or -")
+    s.add_argument("--out", required=True, help="output file: .parquet, .csv or .jsonl")
+    s.add_argument("--ministry", help="ministry to record when the transcript does not say")
+    s.add_argument("--resume", action="store_true", help="continue an interrupted run into the same --out")
+    s.add_argument("--engine", choices=("local", "ray"), default="local", help="run locally or on Ray Data")
+    s.add_argument("--address", help="Ray cluster address (default: a local Ray)")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    _model_options(s)
+
+    r = sub.add_parser("report", help="write an HTML report (charts, phrasings, hedged answers) of a scores file")
+    r.add_argument("scores", help="a file written by `stancekit score`")
+    r.add_argument("--out", required=True, help="the .html file to write")
+    r.add_argument("--title", help="page title")
+
     t = sub.add_parser("train", help="train a model on labelled JSONL data and write a model folder")
     t.add_argument("data", nargs="+", help="labelled JSONL files")
     t.add_argument("--out", required=True, help="model folder to write")
-    t.add_argument("--backend", choices=("tfidf",), default="tfidf")
+    t.add_argument("--backend", choices=("tfidf", "transformer"), default="transformer")
     t.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                    help="keep only matching rows (repeatable), e.g. split=train")
     t.add_argument("--name", help="model name (default: the folder name)")
     t.add_argument("--version", dest="model_version", default="0.1.0", help="model version")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=6, help="transformer: most epochs (early stopping decides)")
+    t.add_argument("--learning-rate", type=float, default=6e-5, help="transformer: peak learning rate")
+    t.add_argument("--max-length", type=int, default=256, help="transformer: tokens per window")
+    t.add_argument("--no-question", action="store_true", help="transformer: read the answer alone")
+    t.add_argument("--ship", metavar="DIR", help="transformer: also write the inference-only folder (ONNX int8) here")
     return p
 
 
@@ -75,7 +96,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return {"classify": _classify, "eval": _eval, "train": _train}[args.command](args)
+        commands = {"classify": _classify, "eval": _eval, "train": _train, "score": _score, "report": _report}
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"stancekit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -100,7 +122,7 @@ def _load_model(args):
 
 def _classify(args) -> int:
     from .readers import InputError, read_rows
-    from .writers import Writer, output_row
+    from .writers import Writer
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
@@ -203,7 +225,7 @@ def _eval(args) -> int:
 
 def _train(args) -> int:
     from .data import DataError, parse_where
-    from .train import train_tfidf
+    from .train import load_training_rows, train_tfidf, training_record
 
     try:
         where = parse_where(args.where)
@@ -211,11 +233,72 @@ def _train(args) -> int:
         for f in files:
             if not f.is_file():
                 raise UsageError(f"{f}: no such file")
-        out = train_tfidf(files, Path(args.out), where=where, name=args.name, version=args.model_version,
-                          seed=args.seed)
+        if args.backend == "tfidf":
+            out = train_tfidf(files, Path(args.out), where=where, name=args.name, version=args.model_version,
+                              seed=args.seed)
+        else:
+            try:
+                from .finetune import Recipe, ship, train_transformer
+            except ImportError as exc:
+                raise UsageError(f"transformer training needs the [train] extra ({exc})") from None
+            rows, per_file = load_training_rows(files, where)
+            recipe = Recipe(seed=args.seed, max_epochs=args.epochs, learning_rate=args.learning_rate,
+                            max_length=args.max_length, use_question=not args.no_question)
+            out = train_transformer(rows, Path(args.out), recipe, name=args.name, version=args.model_version,
+                                    training_record=training_record(files, where, per_file, args.seed))
+            if args.ship:
+                print(f"wrote {ship(out, Path(args.ship))}")
     except (DataError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     print(f"wrote {out}")
+    return EXIT_OK
+
+
+def _score(args) -> int:
+    from .scoring import ScoringError, discover, exchanges_of, score
+
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    clf = _load_model(args)
+    bar = None
+    if not args.quiet and sys.stderr.isatty() and args.engine == "local":
+        from tqdm import tqdm
+
+        try:
+            total = sum(len(exchanges_of(p, args.ministry)) for p in discover(args.paths) if p != "-")
+        except Exception:
+            total = None
+        bar = tqdm(total=total, unit="answer", file=sys.stderr, dynamic_ncols=True)
+    try:
+        summary = score(args.paths, args.out, model=clf, ministry=args.ministry, resume=args.resume,
+                        batch_size=args.batch_size, progress=bar.update if bar else None,
+                        engine=args.engine, address=args.address)
+    except ScoringError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if bar:
+            bar.close()
+    print(f"stancekit: {summary.line()} -> {args.out}", file=sys.stderr)
+    for path in summary.failed_files:
+        print(f"stancekit: could not read {path} (recorded as an error row)", file=sys.stderr)
+    return EXIT_ROW_ERRORS if summary.files_failed or summary.answers_failed else EXIT_OK
+
+
+def _report(args) -> int:
+    from .report import write_report
+    from .scoring import ScoringError
+
+    if not Path(args.scores).is_file():
+        raise UsageError(f"{args.scores}: no such file")
+    try:
+        out = write_report(args.scores, args.out, args.title)
+    except ScoringError as exc:
+        raise UsageError(str(exc)) from None
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"{args.scores}: not a stancekit scores file ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -88,9 +88,10 @@ def _windows(builder: WindowBuilder, rows: Sequence[dict], use_question: bool):
 
 
 def _macro_f1(y_true, y_pred) -> float:
+    """Macro-F1 over label indices (0..2)."""
     from sklearn.metrics import f1_score
 
-    return float(f1_score(y_true, y_pred, labels=list(LABELS), average="macro", zero_division=0))
+    return float(f1_score(y_true, y_pred, labels=list(range(len(LABELS))), average="macro", zero_division=0))
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:

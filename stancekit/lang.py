@@ -14,6 +14,7 @@ _ENGLISH_WORDS = frozenset(
     "not no have has had will would can could from or but there their our its which what any all such "
     "do does did about into than so if".split()
 )
+SAMPLE = 20_000
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _SCRIPTS = (
     ("zh", ("CJK UNIFIED",)),
@@ -29,7 +30,11 @@ _SCRIPTS = (
 
 
 def detect_language(text: str) -> str:
-    """``"en"``, an ISO 639-1 guess for other scripts, or ``"xx"`` for non-English Latin text."""
+    """``"en"``, an ISO 639-1 guess for other scripts, or ``"xx"`` for non-English Latin text.
+
+    Looks at the first :data:`SAMPLE` characters: enough to tell, and bounded for huge inputs.
+    """
+    text = text[:SAMPLE]
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return "en"

@@ -12,7 +12,7 @@ from .labels import LABELS
 from .modelio import library_versions, sha256_file, write_config, write_manifest, write_model_card
 
 
-def _training_record(files: Sequence[Path], where: Dict[str, str], rows_per_file: Dict[str, int], seed: int) -> dict:
+def training_record(files: Sequence[Path], where: Dict[str, str], rows_per_file: Dict[str, int], seed: int) -> dict:
     return {
         "files": [
             {"path": _display_path(f), "sha256": sha256_file(f), "rows": rows_per_file[str(f)]} for f in files
@@ -71,7 +71,7 @@ def train_tfidf(files: Sequence[Path], out_dir: Path, *, where: Optional[Dict[st
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "params": {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params().items()},
                    "C_selected": est.C_, "cv_macro_f1": est.cv_scores_},
-        "training": _training_record(files, where, per_file, seed),
+        "training": training_record(files, where, per_file, seed),
         "files": {"estimator": "model.joblib"},
         "metrics": {},
         "library_versions": library_versions("stancekit", "scikit-learn", "spacy", "joblib", "numpy"),

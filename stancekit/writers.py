@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict
 from typing import IO, Optional
 
-from .labels import LABELS, Stance
+from .labels import Stance
 
 FORMATS = ("table", "jsonl", "csv")
 COLUMNS = ("id", "label", "scores", "evidence", "model", "error", "lang")
@@ -70,4 +70,4 @@ class Writer:
         self.stream.flush()
 
 
-__all__ = ["Writer", "output_row", "FORMATS", "COLUMNS", "LABELS"]
+__all__ = ["Writer", "output_row", "FORMATS", "COLUMNS"]

@@ -63,7 +63,7 @@ class TfidfStanceClassifier(ClassifierMixin, BaseEstimator):
     random_state : int
     """
 
-    def __init__(self, C="cv", Cs=(0.3, 1.0, 3.0, 10.0, 30.0), use_question=True,
+    def __init__(self, C="cv", Cs=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0), use_question=True,
                  class_weight="balanced", cv=5, random_state=0):
         self.C = C
         self.Cs = Cs

@@ -1,0 +1,388 @@
+"""One benchmark run: accuracy and speed of stancekit against the alternatives, on this machine.
+
+    python benchmarks/run.py [--threads 2] [--full-model runs/stancekit-minilm] [--quick]
+
+Writes ``benchmarks/results.json`` and ``benchmarks/results.md`` and refreshes the table in the
+README between the ``<!-- bench:start -->`` / ``<!-- bench:end -->`` markers. Needs
+``../shared/corpora`` (real briefings) and the ``[train]`` extra (torch fp32 and the frozen-embedding
+baseline). ``--full-model`` is the training folder with torch weights (``stancekit train … --out``);
+the shipped default model is the int8 ONNX of the same training run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def machine_info(threads: int) -> dict:
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import onnxruntime
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "python": platform.python_version(),
+            "onnxruntime": onnxruntime.__version__, "date": time.strftime("%Y-%m-%d")}
+
+
+def load_data():
+    from stancekit.data import read_labelled, shared_corpus_file, written_corpus_files
+
+    shared = shared_corpus_file()
+    if shared is None:
+        sys.exit("benchmarks need ../shared/corpora/briefings_real.jsonl")
+    train = read_labelled(shared, {"split": "train"})
+    for f in written_corpus_files():
+        train += read_labelled(f, {"split": "train"})
+    dev = read_labelled(shared, {"split": "dev"})
+    everything = read_labelled(shared)
+    return train, dev, everything
+
+
+def accuracy(systems: dict, dev: list) -> dict:
+    from systems import bootstrap_f1
+
+    from stancekit.data import group_of
+    from stancekit.evaluate import scores
+
+    answers = [r["answer"] for r in dev]
+    questions = [r.get("question") for r in dev]
+    y = [r["label"] for r in dev]
+    groups = [group_of(r) for r in dev]
+    out, preds = {}, {}
+    for name, predict in systems.items():
+        t = time.time()
+        pred = predict(answers, questions)
+        preds[name] = pred
+        res = bootstrap_f1(y, pred)
+        res["per_label_f1"] = {k: v["f1"] for k, v in scores(y, pred)["per_label"].items()}
+        res["groups"] = {}
+        for g in sorted(set(groups)):
+            idx = [i for i, gg in enumerate(groups) if gg == g]
+            res["groups"][g] = bootstrap_f1([y[i] for i in idx], [pred[i] for i in idx])
+        res["n"] = len(y)
+        out[name] = res
+        log(f"  {name}: macro-F1 {res['macro_f1']:.3f} {res['groups']} ({time.time() - t:.0f}s)")
+    return out, preds
+
+
+def best_throughput(clf, answers, questions, batch_sizes=(1, 16, 32, 64, 128)) -> dict:
+    """Answers/second over the real answers, at the best batch size (one warm-up pass first)."""
+    clf.classify_many(answers[:64], questions[:64])
+    results = {}
+    for bs in batch_sizes:
+        n = len(answers) if bs > 1 else min(len(answers), 300)
+        t = time.perf_counter()
+        clf.classify_many(answers[:n], questions[:n], batch_size=bs)
+        results[bs] = n / (time.perf_counter() - t)
+        log(f"    batch {bs}: {results[bs]:.1f}/s")
+    best = max(results, key=results.get)
+    return {"answers_per_s": results[best], "batch_size": best, "by_batch_size": results}
+
+
+def latency(clf, answers, questions, n=200) -> dict:
+    import numpy as np
+
+    times = []
+    for a, q in list(zip(answers, questions))[:n]:
+        t = time.perf_counter()
+        clf.classify(a, q)
+        times.append(time.perf_counter() - t)
+    return {"p50_ms": float(np.percentile(times, 50) * 1e3), "p95_ms": float(np.percentile(times, 95) * 1e3)}
+
+
+def child(code: str, threads: int, runs: int = 1) -> dict:
+    """Run ``code`` in a fresh interpreter; wall time (median of runs) and peak RSS."""
+    env = dict(os.environ, STANCEKIT_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    walls, rss = [], []
+    for _ in range(runs):
+        wrapper = (
+            "import resource, time, sys\n_t = time.perf_counter()\n" + code +
+            "\nprint('__BENCH__', time.perf_counter() - _t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        )
+        r = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, env=env, cwd=ROOT)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr[-2000:])
+        line = [ln for ln in r.stdout.splitlines() if ln.startswith("__BENCH__")][-1].split()
+        walls.append(float(line[1]))
+        rss.append(int(line[2]) / 1024)
+    walls.sort()
+    return {"wall_s": walls[len(walls) // 2], "peak_rss_mb": max(rss)}
+
+
+def cli_run(args: list, threads: int) -> dict:
+    env = dict(os.environ, STANCEKIT_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    r = subprocess.run([sys.executable, "-m", "stancekit", *args], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if r.returncode not in (0, 3):
+        raise RuntimeError(r.stderr[-2000:])
+    # ru_maxrss of children is the max over all children so far: runs go small → large, so it is this run's
+    return {"wall_s": wall, "peak_rss_mb": max(peak, before) / 1024}
+
+
+def folder_size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
+
+
+def installed_size_mb() -> float:
+    """Site-packages size of a fresh virtualenv with ``pip install .`` (inference only, no extras)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "venv", tmp], check=True)
+        py = Path(tmp) / "bin" / "python"
+        subprocess.run([str(py), "-m", "pip", "install", "-q", str(ROOT)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        site = next((Path(tmp) / "lib").glob("python*/site-packages"))
+        return folder_size_mb(site)
+
+
+def profile_default(clf, answers, questions) -> dict:
+    """Where the time of the default path goes, on the real answers."""
+    from stancekit.preprocess import pipeline
+    from stancekit.windows import pad_batch
+
+    backend = clf.backend
+    t0 = time.perf_counter()
+    docs = list(pipeline().pipe(answers, batch_size=64))
+    t1 = time.perf_counter()
+    windows = backend.builder.build(docs, questions)
+    t2 = time.perf_counter()
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+    model_s, tokens, flops = 0.0, 0, 0.0
+    cfg = {"layers": 6, "hidden": 384, "ffn": 1536}
+    for s in range(0, len(order), backend.batch_size):
+        batch = pad_batch([windows[i] for i in order[s:s + backend.batch_size]])
+        t = time.perf_counter()
+        backend.runner(batch)
+        model_s += time.perf_counter() - t
+        b, w = batch["input_ids"].shape
+        tokens += b * w
+        # dense layers: 2 * (4 H^2 + 2 H F) per token per layer; attention scores and mixing: 4 * T * H
+        flops += b * w * cfg["layers"] * (2 * (4 * cfg["hidden"] ** 2 + 2 * cfg["hidden"] * cfg["ffn"])
+                                          + 4 * w * cfg["hidden"])
+    t3 = time.perf_counter()
+    clf.classify_many(answers, questions)
+    total = time.perf_counter() - t3
+    real_tokens = sum(len(w.input_ids) for w in windows)
+    return {
+        "answers": len(answers), "windows": len(windows),
+        "mean_tokens_per_answer": real_tokens / len(answers),
+        "padded_tokens": tokens, "real_tokens": real_tokens,
+        "seconds": {"spacy": t1 - t0, "tokenise_and_window": t2 - t1, "model": model_s,
+                    "other_python": max(0.0, total - (t1 - t0) - (t2 - t1) - model_s), "total": total},
+        "model_gflop": flops / 1e9,
+        "model_gflops_per_s": flops / 1e9 / model_s,
+        "gflop_per_answer": flops / 1e9 / len(answers),
+    }
+
+
+def int8_peak(threads: int) -> dict:
+    """Measured int8 and fp32 matmul throughput of ONNX Runtime on this machine (same shapes as the FFN)."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    m, k, n = 4096, 384, 1536
+    out = {}
+    for kind in ("int8", "fp32"):
+        if kind == "int8":
+            a = helper.make_tensor_value_info("A", TensorProto.UINT8, [m, k])
+            b = helper.make_tensor_value_info("B", TensorProto.INT8, [k, n])
+            y = helper.make_tensor_value_info("Y", TensorProto.INT32, [m, n])
+            node = helper.make_node("MatMulInteger", ["A", "B"], ["Y"])
+            feeds = {"A": np.random.randint(0, 255, (m, k), dtype=np.uint8),
+                     "B": np.random.randint(-127, 127, (k, n), dtype=np.int8)}
+        else:
+            a = helper.make_tensor_value_info("A", TensorProto.FLOAT, [m, k])
+            b = helper.make_tensor_value_info("B", TensorProto.FLOAT, [k, n])
+            y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [m, n])
+            node = helper.make_node("MatMul", ["A", "B"], ["Y"])
+            feeds = {"A": np.random.rand(m, k).astype(np.float32), "B": np.random.rand(k, n).astype(np.float32)}
+        model = helper.make_model(helper.make_graph([node], "mm", [a, b], [y]),
+                                  opset_imports=[helper.make_opsetid("", 17)])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        sess.run(None, feeds)
+        reps = 20
+        t = time.perf_counter()
+        for _ in range(reps):
+            sess.run(None, feeds)
+        out[f"{kind}_gops_per_s"] = 2 * m * k * n * reps / (time.perf_counter() - t) / 1e9
+    return out
+
+
+def write_markdown(results: dict) -> str:
+    acc, speed = results["accuracy"], results["speed"]
+    m = results["machine"]
+    lines = [
+        f"Measured on {m['cpu']}, {m['cores']} cores, {m['threads']} threads, onnxruntime {m['onnxruntime']}, "
+        f"{m['date']}. Accuracy: real labelled dev split of `../shared/corpora` (n={next(iter(acc.values()))['n']}),"
+        " macro-F1 with 95% bootstrap intervals. Speed: all real question+answer pairs, true lengths.",
+        "",
+        "| system | macro-F1 (dev) | China MFA | other govts | F1 confirm / deny / hedge | answers/s | "
+        "p50 / p95 ms | cold start s | peak RSS MB | model MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, a in acc.items():
+        s = speed.get(name, {})
+        g = a["groups"]
+
+        def ci(x):
+            return f"{x['macro_f1']:.3f} [{x['ci95'][0]:.2f}–{x['ci95'][1]:.2f}]"
+
+        pl = a["per_label_f1"]
+        lines.append(
+            f"| {name} | {ci(a)} | {ci(g['China MFA'])} | {ci(g['other'])} | "
+            f"{pl['confirm']:.2f} / {pl['deny']:.2f} / {pl['hedge']:.2f} | "
+            + (f"{s['throughput']['answers_per_s']:.1f} (batch {s['throughput']['batch_size']}) | "
+               f"{s['latency']['p50_ms']:.0f} / {s['latency']['p95_ms']:.0f} | {s['cold_start']['wall_s']:.2f} | "
+               f"{s['cold_start']['peak_rss_mb']:.0f} | {s['model_mb']:.1f} |" if s else "– | – | – | – | – |")
+        )
+    if results.get("scaling"):
+        lines += ["", "Scaling of the default model (replicated real answers):", "",
+                  "| answers | classify_many s | classify_many peak RSS MB | CLI s | CLI peak RSS MB |", "|---|---|---|---|---|"]
+        for n, row in results["scaling"].items():
+            lines.append(f"| {n} | {row['api']['wall_s']:.1f} | {row['api']['peak_rss_mb']:.0f} | "
+                         f"{row['cli']['wall_s']:.1f} | {row['cli']['peak_rss_mb']:.0f} |")
+    p = results.get("profile")
+    if p:
+        sec = p["seconds"]
+        lines += ["", f"Where the default path's time goes ({p['answers']} answers, {p['windows']} windows, "
+                  f"{p['mean_tokens_per_answer']:.0f} tokens/answer): "
+                  + ", ".join(f"{k} {v:.2f}s" for k, v in sec.items())
+                  + f". Model step: {p['model_gflops_per_s']:.0f} GFLOP/s achieved vs measured peaks "
+                  f"{results['peak']['int8_gops_per_s']:.0f} GOP/s int8, {results['peak']['fp32_gops_per_s']:.0f} "
+                  f"GFLOP/s fp32 (ONNX Runtime MatMul, FFN shapes)."]
+    if results.get("installed_mb"):
+        lines += ["", f"Installed size of the inference-only environment (`pip install .`): "
+                  f"{results['installed_mb']:.0f} MB."]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(table: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        readme.write_text(head + start + "\n" + table + end + tail, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--full-model", default="runs/stancekit-minilm", help="training folder with torch weights")
+    ap.add_argument("--quick", action="store_true", help="skip scaling to 100k and the install-size venv")
+    ap.add_argument("--scale", default="1000,10000,100000")
+    args = ap.parse_args()
+    os.environ["STANCEKIT_THREADS"] = str(args.threads)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from systems import FrozenEmbeddingLR, stancekit_system
+
+    from stancekit.data import source_of
+    from stancekit.modelio import default_model_name, packaged_models_dir
+
+    results = {"machine": machine_info(args.threads)}
+    train, dev, everything = load_data()
+    full = ROOT / args.full_model
+    default_dir = packaged_models_dir() / default_model_name()
+    log("fitting the frozen-embedding baseline")
+    frozen = FrozenEmbeddingLR().fit([r["answer"] for r in train], [r.get("question") for r in train],
+                                     [r["label"] for r in train], [source_of(r) for r in train])
+    systems = {
+        "rules": stancekit_system("rules"),
+        "tfidf": stancekit_system("stancekit-tfidf"),
+        "minilm-frozen-lr": frozen.predict,
+        "finetuned-torch-fp32": stancekit_system(full, backend="torch"),
+        "finetuned-onnx-fp32": stancekit_system(full, backend="onnx-fp32"),
+        "default-onnx-int8": stancekit_system(default_model_name()),
+    }
+    log("accuracy on dev")
+    results["accuracy"], preds = accuracy(systems, dev)
+    ref = preds["finetuned-torch-fp32"]
+    results["agreement_with_torch_fp32"] = {
+        name: sum(a == b for a, b in zip(p, ref)) / len(ref) for name, p in preds.items()}
+
+    answers = [r["answer"] for r in everything]
+    questions = [r.get("question") for r in everything]
+    results["speed"] = {}
+    model_files = {"rules": None, "tfidf": packaged_models_dir() / "stancekit-tfidf" / "model.joblib",
+                   "finetuned-torch-fp32": full / "torch" / "model.safetensors",
+                   "finetuned-onnx-fp32": full / "model_fp32.onnx", "default-onnx-int8": default_dir / "model.onnx"}
+    loads = {"rules": "'rules'", "tfidf": "'stancekit-tfidf'",
+             "finetuned-torch-fp32": f"{str(full)!r}, backend='torch'",
+             "finetuned-onnx-fp32": f"{str(full)!r}, backend='onnx-fp32'", "default-onnx-int8": "None"}
+    for name, load_args in loads.items():
+        log(f"speed: {name}")
+        clf = systems[name].classifier
+        results["speed"][name] = {
+            "throughput": best_throughput(clf, answers, questions),
+            "latency": latency(clf, answers, questions),
+            "cold_start": child(f"import stancekit\nclf = stancekit.load({load_args})\n"
+                                "clf.classify('We have no information on that.', 'Is it true?')", args.threads, runs=3),
+            "model_mb": folder_size_mb(model_files[name]) if model_files[name] and model_files[name].is_dir()
+            else (model_files[name].stat().st_size / 1e6 if model_files[name] else 0.0),
+        }
+    default = systems["default-onnx-int8"].classifier
+    log("profile")
+    results["profile"] = profile_default(default, answers, questions)
+    results["peak"] = int8_peak(args.threads)
+
+    sizes = [int(x) for x in args.scale.split(",")]
+    if args.quick:
+        sizes = [s for s in sizes if s <= 10000]
+    results["scaling"] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            log(f"scaling: {n}")
+            path = Path(tmp) / f"answers_{n}.jsonl"
+            with open(path, "w", encoding="utf-8") as fh:
+                for i in range(n):
+                    r = everything[i % len(everything)]
+                    fh.write(json.dumps({"id": str(i), "question": r.get("question"), "answer": r["answer"]}) + "\n")
+            api = child(
+                "import json, stancekit\nclf = stancekit.load()\n"
+                f"rows = [json.loads(l) for l in open({str(path)!r})]\n"
+                "out = clf.classify_many([r['answer'] for r in rows], [r['question'] for r in rows])\n"
+                "assert len(out) == len(rows)", args.threads)
+            cli = cli_run(["classify", str(path), "--format", "jsonl", "-o", os.devnull], args.threads)
+            results["scaling"][str(n)] = {"api": api, "cli": cli}
+    if not args.quick:
+        log("installed size")
+        results["installed_mb"] = installed_size_mb()
+    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    table = write_markdown(results)
+    (ROOT / "benchmarks" / "results.md").write_text(table, encoding="utf-8")
+    update_readme(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
