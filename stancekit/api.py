@@ -19,6 +19,8 @@ from .modelio import (
 )
 
 RULES = "rules"
+#: classify_many hands the backend this many model batches at a time (at least MIN_POOL statements).
+POOL_BATCHES, MIN_POOL = 8, 256
 #: Longest statement accepted (characters): about 170k words, far past any press answer, and spaCy's
 #: own limit; longer input is an error row rather than minutes of work on one item.
 MAX_TEXT_CHARS = 1_000_000
@@ -75,29 +77,42 @@ class StanceClassifier:
             else:
                 todo.append(i)
         nlp = pipeline()
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start:start + batch_size]
-            docs = list(nlp.pipe((texts[i] for i in chunk), batch_size=batch_size))
-            for i, stance in zip(chunk, self.classify_docs(docs, [questions[i] for i in chunk])):
+        # a pool of several model batches at a time: the backend sorts its windows by length
+        # inside the pool (less padding), and memory stays bounded by the pool, not the input
+        pool = max(POOL_BATCHES * batch_size, MIN_POOL)
+        for start in range(0, len(todo), pool):
+            chunk = todo[start:start + pool]
+            docs = list(nlp.pipe((texts[i] for i in chunk), batch_size=64))
+            for i, stance in zip(chunk, self.classify_docs(docs, [questions[i] for i in chunk], batch_size)):
                 results[i] = stance
         return results  # type: ignore[return-value]
 
-    def classify_docs(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None) -> List[Stance]:
+    def classify_docs(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
+                      batch_size: int = 64) -> List[Stance]:
         """Label Docs that already went through the preprocessing pipeline (cues marked)."""
         if not docs:
             return []
-        proba = np.asarray(self.backend.predict_proba(docs, questions), dtype=float)
+        proba = np.asarray(self.backend.predict_proba(docs, questions, batch_size=batch_size), dtype=float)
         out = []
         for doc, row in zip(docs, proba):
             label = LABELS[int(np.argmax(row))]
             scores = {lab: float(p) for lab, p in zip(LABELS, row)}
+            text = doc.text  # Doc.text is rebuilt from tokens on every access: take it once
             evidence = [
-                Evidence(m.start, m.end, doc.text[m.start:m.end], m.label, m.cue.name, m.negated)
+                Evidence(m.start, m.end, text[m.start:m.end], m.label, m.cue.name, m.negated)
                 for m in (doc._.cues or ())
                 if m.label == label
             ]
             out.append(Stance(label=label, scores=scores, evidence=evidence, lang="en"))
         return out
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_input(text, question):
@@ -106,6 +121,9 @@ def _check_input(text, question):
         return f"text must be a string, got {type(text).__name__}", None
     if question is not None and not isinstance(question, str):
         return f"question must be a string or null, got {type(question).__name__}", None
+    for name, value in (("text", text), ("question", question)):
+        if value is not None and not _encodable(value):
+            return f"{name} is not valid Unicode (it holds a lone surrogate code point)", None
     if not text.strip():
         return "empty text", None
     if len(text) > MAX_TEXT_CHARS:

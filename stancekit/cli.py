@@ -1,7 +1,8 @@
 """The ``stancekit`` command line: thin, it parses options and calls the library.
 
 Exit codes: 0 every row done; 3 finished with some error rows; 2 the input
-cannot be used at all, or a usage error (one-line message, never a traceback).
+cannot be used at all, or a usage error (one-line message, never a traceback);
+1 a distributed job failed after its retries (nothing written).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-EXIT_OK, EXIT_USAGE, EXIT_ROW_ERRORS = 0, 2, 3
+EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_ROW_ERRORS = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -74,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=float, default=6e-5, help="transformer: peak learning rate")
     t.add_argument("--max-length", type=int, default=256, help="transformer: tokens per window")
     t.add_argument("--no-question", action="store_true", help="transformer: read the answer alone")
+    t.add_argument("--repeat", action="append", default=[], metavar="FILENAME=K",
+                   help="transformer: repeat the training rows of this data file K times (weighting)")
     t.add_argument("--ship", metavar="DIR", help="transformer: also write the inference-only folder (ONNX int8) here")
     return p
 
@@ -127,6 +130,15 @@ def _classify(args) -> int:
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     clf = _load_model(args)
+    if args.path != "-":
+        # a whole-file problem (undecodable bytes, NUL data) must stop the run before any output
+        from .readers import read_lines
+
+        try:
+            for _ in read_lines(args.path, args.encoding):
+                pass
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
     fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "jsonl")
     rows = read_rows(args.path, args.input_format, text_col=args.text_col, question_col=args.question_col,
                      encoding=args.encoding)
@@ -242,8 +254,14 @@ def _train(args) -> int:
             except ImportError as exc:
                 raise UsageError(f"transformer training needs the [train] extra ({exc})") from None
             rows, per_file = load_training_rows(files, where)
+            repeats = {}
+            for item in args.repeat:
+                name, sep, k = item.rpartition("=")
+                if not sep or not k.isdigit() or int(k) < 1:
+                    raise UsageError(f"--repeat expects FILENAME=K with K >= 1, got {item!r}")
+                repeats[Path(name).name] = int(k)
             recipe = Recipe(seed=args.seed, max_epochs=args.epochs, learning_rate=args.learning_rate,
-                            max_length=args.max_length, use_question=not args.no_question)
+                            max_length=args.max_length, use_question=not args.no_question, file_repeats=repeats)
             out = train_transformer(rows, Path(args.out), recipe, name=args.name, version=args.model_version,
                                     training_record=training_record(files, where, per_file, args.seed))
             if args.ship:
@@ -259,6 +277,8 @@ def _score(args) -> int:
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    if args.resume and args.engine == "ray":
+        raise UsageError("--resume works with the local engine only (a Ray job is all-or-nothing)")
     clf = _load_model(args)
     bar = None
     if not args.quiet and sys.stderr.isatty() and args.engine == "local":
@@ -275,6 +295,13 @@ def _score(args) -> int:
                         engine=args.engine, address=args.address)
     except ScoringError as exc:
         raise UsageError(str(exc)) from None
+    except Exception as exc:  # a failed Ray job (after its retries): report it in one line, write nothing
+        if args.engine != "ray":
+            raise
+        message = " ".join(str(exc).split())[:300]
+        print(f"stancekit: error: the Ray job failed, nothing was written ({type(exc).__name__}: {message})",
+              file=sys.stderr)
+        return EXIT_JOB_FAILED
     finally:
         if bar:
             bar.close()

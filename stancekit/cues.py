@@ -50,11 +50,11 @@ CUES: Tuple[Cue, ...] = (
 
     # ---- deny: rejection, falsity, opposition, no-such, never
     _cue("groundless", r"groundless|baseless|unfounded|without\s+(?:any\s+)?(?:basis|foundation)|no\s+(?:factual\s+)?basis", DENY, HEDGE, 2.5),
-    _cue("fabrication", r"(?:sheer|pure|total|complete|outright)?\s*fabricat(?:ion|ions|ed)|made[\s-]up|fake\s+news|disinformation|misinformation|lies|a\s+lie|smear(?:s|ing)?|slander(?:ous)?|nonsense|absurd|preposterous|ridiculous|rumou?rs?", DENY, HEDGE, 2.5),
+    _cue("fabrication", r"(?:(?:sheer|pure|total|complete|outright)\s+)?fabricat(?:ion|ions|ed)|made[\s-]up|fake\s+news|disinformation|misinformation|lies|a\s+lie|smear(?:s|ing)?|slander(?:ous)?|nonsense|absurd|preposterous|ridiculous|rumou?rs?", DENY, HEDGE, 2.5),
     _cue("not-true", r"(?:not|n't)\s+(?:\w+\s+)?(?:true|accurate|correct|the\s+case|right)|untrue|inaccurate|false|incorrect|misleading|wrong", DENY, None, 2.5),
     _cue("no-such", r"(?:there\s+(?:is|are|was|were)\s+)?no\s+such\s+\w+|(?:no|not\s+a)\s+so-called|there\s+(?:is|was)\s+no\s+(?:plan|intention|truth|question\s+of|evidence|arrangement)|has\s+no\s+(?:plans?|intention)|have\s+no\s+(?:plans?|intention)", DENY, None, 2.5),
     _cue("never", r"(?:has|have|had|will|would|did)\s+never(?!\s+(?:denied|deny|denies|opposed|rejected|questioned))|never\s+(?:has|have|had|will|did|been|was|were|engaged|supported|accepted|recogni[sz]ed|allowed|sought)", DENY, None, 2.0),
-    _cue("oppose", r"(?:firmly|strongly|resolutely|categorically|flatly|totally|completely)?\s*(?:oppose[sd]?|opposition\s+to|reject(?:s|ed)?|rejection\s+of|condemn(?:s|ed)?|condemnation|denounce[sd]?|deplore[sd]?|refute[sd]?|dismiss(?:es|ed)?)", DENY, HEDGE, 2.0),
+    _cue("oppose", r"(?:(?:firmly|strongly|resolutely|categorically|flatly|totally|completely)\s+)?(?:oppose[sd]?|opposition\s+to|reject(?:s|ed)?|rejection\s+of|condemn(?:s|ed)?|condemnation|denounce[sd]?|deplore[sd]?|refute[sd]?|dismiss(?:es|ed)?)", DENY, HEDGE, 2.0),
     _cue("deny-verb", r"deny|denies|denied|denial", DENY, CONFIRM, 2.0),
     _cue("not-happen", r"(?:did|does|do|will|would|has|have|is|are|was|were)\s*(?:not|n't)\s+(?:\w+\s+)?(?:happen|take\s+place|attend|participate|join|accept|recogni[sz]e|send|sign|hold|plan|intend|exist|involved?)", DENY, None, 2.0),
     _cue("interference", r"interfer(?:e|es|ed|ing|ence)\s+in\s+(?:\w+\s+){0,2}internal\s+affairs|internal\s+affairs?\s+(?:of\s+\w+\s+)?(?:brook|allow|tolerate)|gross\s+interference", DENY, HEDGE, 1.5),

@@ -4,13 +4,15 @@
 model once, on first use, and then scores whole pandas DataFrames (or Arrow
 tables) at a time:
 
-* Ray Data:  ``ds.map_batches(StanceScorer, fn_constructor_kwargs={"model": None}, batch_format="pandas", concurrency=2)``
+* Ray Data:  ``ds.map_batches(StanceScorer, fn_constructor_kwargs={"model": None}, batch_format="pandas",
+  compute=ray.data.ActorPoolStrategy(size=2))``
 * Dask:      ``ddf.map_partitions(StanceScorer(), meta=StanceScorer.meta(ddf))``
 * Spark:     ``predict_batch_udf(StanceScorer.spark_predict_fn(), return_type=..., batch_size=256)``
 """
 from __future__ import annotations
 
 import json
+import warnings
 from typing import List, Optional, Sequence, Tuple
 
 
@@ -22,11 +24,12 @@ class StanceScorer:
     """
 
     def __init__(self, model: Optional[str] = None, text_col: str = "answer", question_col: Optional[str] = "question",
-                 batch_size: int = 64):
+                 batch_size: int = 64, trust_pickle: bool = False):
         self.model = model
         self.text_col = text_col
         self.question_col = question_col
         self.batch_size = batch_size
+        self.trust_pickle = trust_pickle  # as for load(): joblib weights from outside the package
         self._clf = None
 
     def __getstate__(self):
@@ -39,7 +42,7 @@ class StanceScorer:
         if self._clf is None:
             from .api import load
 
-            self._clf = load(self.model)
+            self._clf = load(self.model, trust_pickle=getattr(self, "trust_pickle", False))
         return self._clf
 
     def __call__(self, batch):
@@ -54,12 +57,16 @@ class StanceScorer:
         questions = [q if isinstance(q, str) and q else None for q in questions]
         stances = clf.classify_many(texts, questions, batch_size=self.batch_size)
         out = batch.copy()
-        out["label"] = [s.label for s in stances]
+        out["label"] = pd.Series([s.label for s in stances], index=out.index, dtype="object")
         for lab in ("confirm", "deny", "hedge"):
-            out[lab] = [s.scores[lab] if s.scores else None for s in stances]
-        out["evidence"] = [json.dumps([e.__dict__ for e in s.evidence], ensure_ascii=False) for s in stances]
-        out["error"] = [s.error for s in stances]
-        out["model"] = json.dumps(clf.model_info)
+            # float64 even when every row is an error row (NaN), as ``meta`` promises
+            out[lab] = pd.Series([s.scores[lab] if s.scores else None for s in stances], index=out.index,
+                                 dtype="float64")
+        # object columns, as ``meta`` says (pandas 3 would infer its string dtype, None becoming NaN)
+        out["evidence"] = pd.Series([json.dumps([e.__dict__ for e in s.evidence], ensure_ascii=False)
+                                     for s in stances], index=out.index, dtype="object")
+        out["error"] = pd.Series([s.error for s in stances], index=out.index, dtype="object")
+        out["model"] = pd.Series([json.dumps(clf.model_info)] * len(out), index=out.index, dtype="object")
         return out
 
     @staticmethod
@@ -123,10 +130,22 @@ def score_with_ray(files: Sequence[str], clf, *, ministry: Optional[str] = None,
                  log_to_driver=False, ignore_reinit_error=True)
     scored: List[dict] = []
     if stubs:
-        ds = ray.data.from_pandas(pd.DataFrame(stubs))
-        ds = ds.map_batches(StanceScorer, fn_constructor_kwargs={"model": model_ref, "batch_size": batch_size},
-                            batch_format="pandas", batch_size=256, concurrency=workers, num_cpus=1,
-                            max_task_retries=2)
+        frame = pd.DataFrame(stubs)
+        # several blocks, or one actor gets the whole job and the others idle
+        step = max(1, min(256, -(-len(frame) // workers)))
+        ds = ray.data.from_pandas([frame.iloc[i:i + step] for i in range(0, len(frame), step)])
+        # the driver has loaded this very model, so the workers may load its weights too
+        options = dict(fn_constructor_kwargs={"model": model_ref, "batch_size": batch_size, "trust_pickle": True},
+                       batch_format="pandas", batch_size=256, compute=ray.data.ActorPoolStrategy(size=workers),
+                       num_cpus=1)
+        with warnings.catch_warnings():
+            # a task whose actor died is retried twice, then the job fails (Ray's default retries forever);
+            # newer Ray deprecates (and will drop) passing Ray remote args such as this one
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                ds = ds.map_batches(StanceScorer, max_task_retries=2, **options)
+            except TypeError:
+                ds = ds.map_batches(StanceScorer, **options)
         frame = ds.to_pandas().sort_values("_order")
         if len(frame) != len(stubs):
             raise RuntimeError(f"Ray returned {len(frame)} rows for {len(stubs)} answers")

@@ -45,6 +45,9 @@ class Recipe:
     seed: int = 0
     threads: int = 2
     max_train_rows: Optional[int] = None
+    #: repeat the training rows of these files (by file name) this many times, e.g. to weight the
+    #: real briefings above the written corpus; validation rows are never repeated
+    file_repeats: Dict[str, int] = field(default_factory=dict)
     notes: Dict[str, str] = field(default_factory=dict)
 
 
@@ -144,6 +147,9 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     if recipe.max_train_rows:
         rows = random.Random(recipe.seed).sample(rows, min(recipe.max_train_rows, len(rows)))
     train_rows, val_rows = split_by_source(rows, recipe.validation_fraction, recipe.seed)
+    if recipe.file_repeats:
+        train_rows = [r for r in train_rows
+                      for _ in range(recipe.file_repeats.get(Path(r.get("_file", "")).name, 1))]
     label_id = {label: i for i, label in enumerate(LABELS)}
     y_train = np.array([label_id[r["label"]] for r in train_rows])
     y_val = np.array([label_id[r["label"]] for r in val_rows])
@@ -247,7 +253,10 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     from .modelio import library_versions, sha256_file, write_config, write_manifest, write_model_card
 
     export_onnx(model, out_dir / "model_fp32.onnx")
-    calib = [pad_batch(train_windows[i:i + 16]) for i in range(0, min(len(train_windows), 512), 16)]
+    # calibration batches of one fixed shape (histogram calibrators need it), spread over the data
+    step = max(1, len(train_windows) // 256)
+    sample = train_windows[::step][:256]
+    calib = [pad_batch(sample[i:i + 16], width=recipe.max_length) for i in range(0, len(sample), 16)]
     quantize_int8(out_dir / "model_fp32.onnx", out_dir / "model.onnx", calib)
     config = {
         "name": name or out_dir.name,

@@ -92,7 +92,10 @@ def build_report(rows: List[dict], out_dir: Path = Path("."), title: str = "stan
         if r["label"] in phrases:
             for e in r.get("evidence") or []:
                 if e.get("label") == r["label"]:
-                    phrases[r["label"]][" ".join(e["text"].lower().split())] += 1
+                    # "No." and "no" are one phrasing
+                    phrase = " ".join(e["text"].lower().split()).strip(" .,;:!?")
+                    if phrase:
+                        phrases[r["label"]][phrase] += 1
     months = sorted(by_month.items(), key=lambda kv: (kv[0] == "undated", kv[0]))
     speakers = sorted(by_speaker.items(), key=lambda kv: -sum(kv[1].values()))[:15]
     ministries = sorted(by_ministry.items(), key=lambda kv: -sum(kv[1].values()))
@@ -143,6 +146,9 @@ def write_report(scores_path, out_path, title: Optional[str] = None) -> Path:
     out_path = Path(out_path)
     page = build_report(rows, out_path.parent, title or f"stancekit report: {Path(scores_path).name}")
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out_path)
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, out_path)
+    finally:
+        tmp.unlink(missing_ok=True)  # only left when writing failed
     return out_path

@@ -10,11 +10,14 @@ many answers of which files are done and the byte length of the partial file
 at that point. ``resume=True`` truncates the partial file to that length and
 carries on after the last checkpoint, so a run killed at any moment and resumed
 gives the same rows as an uninterrupted one, with no duplicates or gaps. The
-final file appears by atomic rename only when everything is done.
+checkpoint also records a digest of the inputs (files, model, ministry): a resume
+with other inputs is refused rather than mixing two runs' rows. The final file
+appears by atomic rename only when everything is done.
 """
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import sys
@@ -66,8 +69,10 @@ def discover(paths: Sequence[str]) -> List[str]:
         for m in matches:
             path = Path(m)
             if path.is_dir():
+                # hidden files and anything under a hidden folder (.git/, .ipynb_checkpoints/) are skipped
                 found.extend(str(f) for f in sorted(path.rglob("*"))
-                             if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith("."))
+                             if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES
+                             and not any(part.startswith(".") for part in f.relative_to(path).parts))
             elif path.exists() or path.is_symlink():
                 found.append(str(path))
             else:
@@ -120,11 +125,27 @@ class _Journal:
             state = json.loads(self.progress.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {"done": {}, "bytes": 0}
+        if not (isinstance(state, dict) and isinstance(state.get("done"), dict)
+                and isinstance(state.get("bytes"), int) and state["bytes"] >= 0):
+            return {"done": {}, "bytes": 0}  # not a checkpoint of ours: start again
         return state
 
-    def open(self, resume: bool):
-        """Open the partial file at the last checkpoint (``resume``) or empty."""
-        state = self.load() if resume and self.partial.exists() else {"done": {}, "bytes": 0}
+    def open(self, resume: bool, inputs: str):
+        """Open the partial file at the last checkpoint (``resume``) or empty.
+
+        ``inputs`` (a digest of the files, model and ministry) is recorded in the checkpoint;
+        resuming a journal written for other inputs would mix or duplicate rows, so it is refused.
+        """
+        state = self.load() if resume and self.partial.exists() else None
+        if state is not None and state.get("inputs") not in (None, inputs):
+            raise ScoringError(f"{self.progress}: the interrupted run scored other inputs (files, --model or "
+                               "--ministry differ); rerun without --resume to start again")
+        if state is None or state.get("bytes", 0) > self.partial.stat().st_size:
+            # a fresh run: a checkpoint left by an earlier run must not survive into this one
+            # (a resume after a kill before this run's first checkpoint would trust it)
+            self.progress.unlink(missing_ok=True)
+            state = {"done": {}, "bytes": 0}
+        state["inputs"] = inputs
         fh = open(self.partial, "r+b" if state["bytes"] else "wb")
         fh.truncate(state["bytes"])
         fh.seek(state["bytes"])
@@ -151,8 +172,9 @@ def score(paths: Sequence[str], out, *, model=None, ministry: Optional[str] = No
 
     out = Path(out)
     fmt = output_format(out)
-    if not out.parent.exists():
-        raise ScoringError(f"{out.parent}: output folder does not exist")
+    if not out.parent.is_dir():
+        raise ScoringError(f"{out.parent}: output folder does not exist"
+                           + (" (it is a file)" if out.parent.exists() else ""))
     if not os.access(out.parent, os.W_OK):
         raise ScoringError(f"{out.parent}: output folder is not writable")
     files = discover(paths)
@@ -170,8 +192,9 @@ def score(paths: Sequence[str], out, *, model=None, ministry: Optional[str] = No
 
     journal = _Journal(out)
     summary = Summary(files=len(files))
+    inputs = hashlib.sha256(json.dumps([files, clf.model_info, ministry]).encode("utf-8")).hexdigest()
     try:
-        fh, state = journal.open(resume)
+        fh, state = journal.open(resume, inputs)
     except OSError as exc:
         raise ScoringError(f"{journal.partial}: cannot write ({exc.strerror or exc})") from None
     try:
@@ -197,10 +220,13 @@ def score(paths: Sequence[str], out, *, model=None, ministry: Optional[str] = No
             state["done"][path] = "all"
             journal.checkpoint(fh, state)
     except OSError as exc:
-        fh.close()
         raise ScoringError(f"{journal.partial}: write failed ({exc.strerror or exc}); "
                            "rerun with --resume once there is space") from None
-    fh.close()
+    finally:
+        try:
+            fh.close()  # also when interrupted: whatever it flushes lies past the checkpoint, cut on resume
+        except OSError:
+            pass  # a full disk, already reported above
     rows = list(_read_partial(journal.partial))
     for r in rows:
         summary.rows += 1
@@ -285,7 +311,7 @@ def read_scores(path) -> List[dict]:
     path = Path(path)
     fmt = output_format(path)
     if fmt == "jsonl":
-        return list(_read_partial(path))
+        return _checked(list(_read_partial(path)), path)
     if fmt == "csv":
         import csv
 
@@ -296,11 +322,24 @@ def read_scores(path) -> List[dict]:
                     r[k] = json.loads(r[k]) if r.get(k) else None
                 r["turn"] = int(r["turn"]) if r.get("turn") else None
                 rows.append({k: (v if v != "" else None) for k, v in r.items()})
-        return rows
+        return _checked(rows, path)
     import pyarrow.parquet as pq
 
     rows = pq.read_table(path).to_pylist()
     for r in rows:
         r["evidence"] = json.loads(r["evidence"]) if r.get("evidence") else []
         r["model"] = json.loads(r["model"]) if r.get("model") else None
+    return _checked(rows, path)
+
+
+def _checked(rows: List[dict], path: Path) -> List[dict]:
+    """``rows`` if they look like :func:`score`'s rows, else ``ValueError`` (not a scores file)."""
+    from .labels import LABELS
+
+    for i, r in enumerate(rows, start=1):
+        if not isinstance(r, dict) or not set(COLUMNS) <= set(r):
+            raise ValueError(f"{path}: row {i} is not a stancekit row (it needs {', '.join(COLUMNS)})")
+        if r["label"] is not None and not (r["label"] in LABELS and isinstance(r["answer"], str)
+                                           and isinstance(r["scores"], dict) and set(LABELS) <= set(r["scores"])):
+            raise ValueError(f"{path}: row {i} has no valid label, scores and answer")
     return rows

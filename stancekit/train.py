@@ -39,6 +39,8 @@ def load_training_rows(files: Sequence[Path], where: Optional[Dict[str, str]] = 
     rows, per_file = [], {}
     for f in files:
         part = read_labelled(f, where)
+        for r in part:
+            r["_file"] = str(f)
         per_file[str(f)] = len(part)
         rows.extend(part)
     if not rows:

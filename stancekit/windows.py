@@ -113,9 +113,10 @@ def _pack(tokens: List[Tuple[int, int, int]], sentence_starts: List[int], budget
         yield current
 
 
-def pad_batch(windows: Sequence[Window], pad_id: int = 0):
-    """Stack windows into ``input_ids``, ``attention_mask``, ``token_type_ids`` int64 arrays."""
-    width = max(len(w.input_ids) for w in windows)
+def pad_batch(windows: Sequence[Window], pad_id: int = 0, width: Optional[int] = None):
+    """Stack windows into ``input_ids``, ``attention_mask``, ``token_type_ids`` int64 arrays
+    (padded to the longest window, or to ``width``)."""
+    width = width or max(len(w.input_ids) for w in windows)
     n = len(windows)
     ids = np.full((n, width), pad_id, dtype=np.int64)
     mask = np.zeros((n, width), dtype=np.int64)

@@ -25,7 +25,8 @@ TEMPERATURE = 1.5
 class RulesBackend:
     name = "rules"
 
-    def predict_proba(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
+    def predict_proba(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
+                      batch_size: int = 64) -> np.ndarray:
         out = np.empty((len(docs), len(LABELS)))
         for row, doc in enumerate(docs):
             totals = PRIOR.copy()

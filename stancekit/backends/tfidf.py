@@ -41,8 +41,12 @@ def _answers(pairs):
     return [a for _, a in pairs]
 
 
+#: Stands for a missing question, so "no question asked" is a feature and the block is never empty.
+NO_QUESTION = "noquestion"
+
+
 def _questions(pairs):
-    return [q for q, _ in pairs]
+    return [q or NO_QUESTION for q, _ in pairs]
 
 
 class TfidfStanceClassifier(ClassifierMixin, BaseEstimator):
@@ -150,7 +154,7 @@ class TfidfBackend:
         # column of each label in predict_proba's output (-1: label never seen in training)
         self._columns = [classes.index(label) if label in classes else -1 for label in LABELS]
 
-    def predict_proba(self, docs, questions=None) -> np.ndarray:
+    def predict_proba(self, docs, questions=None, batch_size: int = 64) -> np.ndarray:
         questions = questions or [None] * len(docs)
         X = [(q or "", doc.text) for q, doc in zip(questions, docs)]
         proba = self.estimator.predict_proba(X)

@@ -72,21 +72,24 @@ class TransformerBackend:
         self.temperature = float(temperature)
         self.batch_size = batch_size
 
-    def logits(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
-        """Uncalibrated answer logits (mean of window logits)."""
+    def logits(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
+               batch_size: Optional[int] = None) -> np.ndarray:
+        """Uncalibrated answer logits (mean of window logits), windows run in length-sorted batches."""
+        batch_size = batch_size or self.batch_size
         windows = self.builder.build(docs, questions if self.use_question else None)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         out = None
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
             logits = self.runner(pad_batch([windows[i] for i in idx]))
             if out is None:
                 out = np.zeros((len(windows), logits.shape[1]), dtype=np.float64)
             out[idx] = logits
         return aggregate(out, [w.answer_index for w in windows], len(docs))
 
-    def predict_proba(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
-        return _softmax(self.logits(docs, questions) / self.temperature)
+    def predict_proba(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
+                      batch_size: Optional[int] = None) -> np.ndarray:
+        return _softmax(self.logits(docs, questions, batch_size) / self.temperature)
 
 
 def load_tokenizer(path: Path):
