@@ -455,21 +455,17 @@ def test_path_with_nul_character_api():
 
 
 def test_decode_error_late_in_a_big_file_exits_2(cli, tmp_path):
-    """A bad byte after thousands of good lines still exits 2 with one line naming it.
-    Output is streamed, so rows before it may already be on stdout: at most those, in order."""
+    """A bad byte after thousands of good lines still exits 2 with one line naming it, and
+    nothing is written: a file is checked whole before any row is classified."""
     path = tmp_path / "late.txt"
     path.write_bytes(b"No.\n" * 2000 + b"caf\xe9\n")
     r = cli("classify", path, "--model", "rules", "--format", "jsonl")
     err = r.stderr.decode()
     assert r.returncode == 2 and "Traceback" not in err and err.count("\n") == 1
     assert f"{path}:2001: not valid utf-8 text (byte 0xe9 at column 4)" in err
-    ids = [o["id"] for o in parse_jsonl(r.stdout)]
-    assert ids == [str(i) for i in range(1, len(ids) + 1)] and len(ids) <= 2000
+    assert r.stdout == b""
 
 
-@pytest.mark.xfail(raises=UnicodeEncodeError, strict=False,
-                   reason="known bug outside the readers: stancekit/api.py _check_input lets a str holding a lone "
-                          "surrogate through and spaCy's tokenizer raises UnicodeEncodeError; expected an error item")
 def test_lone_surrogate_becomes_an_error_item(rules):
     """The readers already turn JSONL "\\ud800" escapes into error rows (see the table);
     the API takes str from anywhere, so classify_many must not raise for one either."""

@@ -25,7 +25,7 @@ import stancekit
 from stancekit import LABELS
 from stancekit.readers import InputError, read_rows
 
-EXAMPLES = 2_000
+EXAMPLES = 3_000
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

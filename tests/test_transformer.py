@@ -105,3 +105,29 @@ def test_long_answers_are_windowed_not_cut(tiny_model):
     assert len(windows) > 1 and max(len(w.input_ids) for w in windows) <= 128
     assert windows[-1].char_end == len(long_text)  # the last token is in a window: nothing cut
     assert clf.classify(long_text, "Is the report true?").label in ("confirm", "deny", "hedge")
+
+
+@pytest.mark.slow
+def test_scores_do_not_depend_on_batch_size_order_or_run(tiny_model):
+    """Static int8: a statement's scores depend on that statement only (#6's determinism)."""
+    import random
+
+    import stancekit
+
+    rows = []
+    for path in written_corpus_files():
+        rows.extend(read_labelled(path, {"split": "dev"})[:6])
+    answers, questions = [r["answer"] for r in rows], [r["question"] or None for r in rows]
+    clf = stancekit.load(tiny_model)
+    base = clf.classify_many(answers, questions, batch_size=64)
+    assert [s.scores for s in base] == [s.scores for s in clf.classify_many(answers, questions, batch_size=64)]
+    for bs in (1, 5, 17):
+        other = clf.classify_many(answers, questions, batch_size=bs)
+        assert [s.label for s in other] == [s.label for s in base]
+        assert max(abs(a.scores[k] - b.scores[k]) for a, b in zip(base, other) for k in a.scores) < 1e-4
+    order = list(range(len(rows)))
+    random.Random(0).shuffle(order)
+    shuffled = clf.classify_many([answers[i] for i in order], [questions[i] for i in order], batch_size=8)
+    for pos, i in enumerate(order):
+        assert shuffled[pos].label == base[i].label
+        assert max(abs(shuffled[pos].scores[k] - base[i].scores[k]) for k in base[i].scores) < 1e-4
