@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -142,9 +143,10 @@ def _classify(args) -> int:
     fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "jsonl")
     rows = read_rows(args.path, args.input_format, text_col=args.text_col, question_col=args.question_col,
                      encoding=args.encoding)
-    out = _open_output(args.output)
+    out, tmp = _open_output(args.output)
     writer = Writer(out, fmt)
     counts = {"rows": 0, "errors": 0}
+    done = False
     try:
         chunk = []
         for row in rows:
@@ -153,13 +155,17 @@ def _classify(args) -> int:
                 _emit(clf, chunk, writer, counts, args.batch_size)
                 chunk = []
         _emit(clf, chunk, writer, counts, args.batch_size)
+        if counts["rows"] == 0:
+            raise UsageError(f"{args.path}: no statements to classify (only blank lines)")
+        done = True
     except InputError as exc:
         raise UsageError(str(exc)) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # full disk, device gone: say so; a partial -o file is not left behind
+        raise UsageError(f"{args.output or 'stdout'}: cannot write output ({exc.strerror or exc})") from None
     finally:
-        if out is not sys.stdout:
-            out.close()
-    if counts["rows"] == 0:
-        raise UsageError(f"{args.path}: no statements to classify (only blank lines)")
+        _close_output(out, tmp, args.output, keep=done)
     if counts["errors"]:
         print(f"stancekit: {counts['rows']} rows, {counts['errors']} could not be classified (see their 'error' field)",
               file=sys.stderr)
@@ -184,12 +190,33 @@ def _emit(clf, chunk, writer, counts, batch_size) -> None:
 
 
 def _open_output(path: Optional[str]):
+    """``(stream, temporary path)``: a regular file is written beside its target and renamed into
+    place at the end, so a failed run never leaves a half-written file; stdout and devices
+    (``/dev/null``) are written directly."""
     if not path:
-        return sys.stdout
+        return sys.stdout, None
+    target = Path(path)
+    direct = target.exists() and not target.is_file()
+    tmp = None if direct else target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
-        return open(path, "w", encoding="utf-8", newline="")
+        return open(tmp or target, "w", encoding="utf-8", newline=""), tmp
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output ({exc.strerror or exc})") from None
+
+
+def _close_output(out, tmp: Optional[Path], path: Optional[str], keep: bool) -> None:
+    if out is sys.stdout:
+        return
+    try:
+        out.close()
+        if tmp is not None and keep:
+            os.replace(tmp, path)
+    except OSError as exc:
+        if keep:
+            raise UsageError(f"{path}: cannot write output ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
 
 
 def _eval_rows(args):

@@ -139,3 +139,56 @@ def test_eval_json(cli, tmp_path):
     bad = write_jsonl(tmp_path / "bad.jsonl", [dict(SIX[0], label="maybe")])
     r = cli("eval", bad, "--model", "rules")
     assert r.returncode == 2 and "bad.jsonl:1: label 'maybe'" in r.stderr.decode()
+
+
+def test_full_disk_gives_one_line_and_no_partial_file(cli, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from stancekit import cli as cli_module
+    from stancekit.writers import Writer
+
+    src = tmp_path / "in.txt"
+    src.write_text("No.\n" * 600, encoding="utf-8")
+    r = cli("classify", src, "--model", "rules", "-o", "/dev/full")
+    assert r.returncode == 2
+    assert r.stderr.decode().strip() == "stancekit: error: /dev/full: cannot write output (No space left on device)"
+
+    calls = {"n": 0}
+    real_write = Writer.write
+
+    def failing_write(self, row):
+        calls["n"] += 1
+        if calls["n"] > 300:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, row)
+
+    monkeypatch.setattr(Writer, "write", failing_write)
+    target = tmp_path / "out.jsonl"
+    assert cli_module.main(["classify", str(src), "--model", "rules", "-o", str(target)]) == 2
+    assert "cannot write output (No space left on device)" in capsys.readouterr().err
+    assert not target.exists() and not list(tmp_path.glob(".out.jsonl.tmp-*"))
+
+
+def test_score_full_disk_leaves_no_output(tmp_path, monkeypatch):
+    import errno
+
+    import pytest
+
+    from stancekit import scoring
+
+    (tmp_path / "t.txt").write_text("Q: Is it true?\nA: This is sheer fabrication.\n", encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_finish = scoring._finish
+
+    def finish(out_path, fmt, rows):
+        monkeypatch.setattr(scoring.os, "fsync", no_space)
+        return real_finish(out_path, fmt, rows)
+
+    monkeypatch.setattr(scoring, "_finish", finish)
+    with pytest.raises(scoring.ScoringError, match="No space left on device"):
+        scoring.score([str(tmp_path / "t.txt")], out, model="rules")
+    assert not out.exists() and not list(tmp_path.glob(".scores.jsonl.tmp-*"))
