@@ -82,6 +82,41 @@ def split_by_source(rows: Sequence[dict], fraction: float, seed: int):
     return train, val
 
 
+def training_split(rows: Sequence[dict], recipe: Recipe):
+    """``(train, validation)`` rows: validation carved by source, then the file repeats applied to train."""
+    train_rows, val_rows = split_by_source(rows, recipe.validation_fraction, recipe.seed)
+    if recipe.file_repeats:
+        train_rows = [r for r in train_rows
+                      for _ in range(recipe.file_repeats.get(Path(r.get("_file", "")).name, 1))]
+    return train_rows, val_rows
+
+
+def calibration_batches(train_windows, recipe: Recipe) -> List[dict]:
+    """256 training windows spread over the data, in batches of one fixed shape."""
+    step = max(1, len(train_windows) // 256)
+    sample = train_windows[::step][:256]
+    return [pad_batch(sample[i:i + 16], width=recipe.max_length) for i in range(0, len(sample), 16)]
+
+
+def requantize(full_dir: Path, rows: Sequence[dict]) -> Path:
+    """Redo the int8 step of a trained folder from its fp32 ONNX with the current quantisation
+    recipe, calibrated exactly as training does (same rows, split, repeats and sample)."""
+    from .backends.transformer import load_tokenizer
+    from .export import quantize_int8
+    from .modelio import read_config, write_manifest
+
+    full_dir = Path(full_dir)
+    config = read_config(full_dir)
+    recipe = Recipe(**{k: v for k, v in config["recipe"].items() if k in Recipe.__dataclass_fields__})
+    builder = WindowBuilder(load_tokenizer(full_dir / "tokenizer.json"),
+                            WindowPolicy(recipe.max_length, recipe.max_question_tokens))
+    train_rows, _ = training_split(list(rows), recipe)
+    windows = _windows(builder, train_rows, recipe.use_question)
+    quantize_int8(full_dir / "model_fp32.onnx", full_dir / "model.onnx", calibration_batches(windows, recipe))
+    write_manifest(full_dir)
+    return full_dir
+
+
 def _windows(builder: WindowBuilder, rows: Sequence[dict], use_question: bool):
     from .preprocess import pipeline
 
@@ -146,10 +181,7 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     rows = list(rows)
     if recipe.max_train_rows:
         rows = random.Random(recipe.seed).sample(rows, min(recipe.max_train_rows, len(rows)))
-    train_rows, val_rows = split_by_source(rows, recipe.validation_fraction, recipe.seed)
-    if recipe.file_repeats:
-        train_rows = [r for r in train_rows
-                      for _ in range(recipe.file_repeats.get(Path(r.get("_file", "")).name, 1))]
+    train_rows, val_rows = training_split(rows, recipe)
     label_id = {label: i for i, label in enumerate(LABELS)}
     y_train = np.array([label_id[r["label"]] for r in train_rows])
     y_val = np.array([label_id[r["label"]] for r in val_rows])
@@ -253,11 +285,7 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     from .modelio import library_versions, sha256_file, write_config, write_manifest, write_model_card
 
     export_onnx(model, out_dir / "model_fp32.onnx")
-    # calibration batches of one fixed shape (histogram calibrators need it), spread over the data
-    step = max(1, len(train_windows) // 256)
-    sample = train_windows[::step][:256]
-    calib = [pad_batch(sample[i:i + 16], width=recipe.max_length) for i in range(0, len(sample), 16)]
-    quantize_int8(out_dir / "model_fp32.onnx", out_dir / "model.onnx", calib)
+    quantize_int8(out_dir / "model_fp32.onnx", out_dir / "model.onnx", calibration_batches(train_windows, recipe))
     config = {
         "name": name or out_dir.name,
         "version": version,
