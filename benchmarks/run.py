@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -110,37 +109,35 @@ def latency(clf, answers, questions, n=60) -> dict:
     return {"p50_ms": float(np.percentile(times, 50) * 1e3), "p95_ms": float(np.percentile(times, 95) * 1e3)}
 
 
+# Peak RSS of this process image: VmHWM, not ru_maxrss, which after fork+exec still counts the parent.
+_PRINT_PEAK = (
+    "_hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+    "print('__BENCH__', time.perf_counter() - _t, int(_hwm) / 1024, file=sys.stderr)\n"
+)
+
+
 def child(code: str, threads: int, runs: int = 1) -> dict:
     """Run ``code`` in a fresh interpreter; wall time (median of runs) and peak RSS."""
     env = dict(os.environ, STANCEKIT_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     walls, rss = [], []
     for _ in range(runs):
-        wrapper = (
-            "import resource, time, sys\n_t = time.perf_counter()\n" + code +
-            "\nprint('__BENCH__', time.perf_counter() - _t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-        )
+        wrapper = "import time, sys\n_t = time.perf_counter()\n" + code + "\n" + _PRINT_PEAK
         r = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, env=env, cwd=ROOT)
         if r.returncode != 0:
             raise RuntimeError(r.stderr[-2000:])
-        line = [ln for ln in r.stdout.splitlines() if ln.startswith("__BENCH__")][-1].split()
+        line = [ln for ln in r.stderr.splitlines() if ln.startswith("__BENCH__")][-1].split()
         walls.append(float(line[1]))
-        rss.append(int(line[2]) / 1024)
+        rss.append(float(line[2]))
     walls.sort()
     return {"wall_s": walls[len(walls) // 2], "peak_rss_mb": max(rss)}
 
 
 def cli_run(args: list, threads: int) -> dict:
-    env = dict(os.environ, STANCEKIT_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    t = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    r = subprocess.run([sys.executable, "-m", "stancekit", *args], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    wall = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if r.returncode not in (0, 3):
-        raise RuntimeError(r.stderr[-2000:])
-    # ru_maxrss of children is the max over all children so far: runs go small → large, so it is this run's
-    return {"wall_s": wall, "peak_rss_mb": max(peak, before) / 1024}
+    """The CLI in a fresh process: wall time and peak RSS (VmHWM)."""
+    code = ("from stancekit.cli import main\n"
+            f"rc = main({args!r})\n"
+            "assert rc in (0, 3), rc\n")
+    return child(code, threads)
 
 
 def folder_size_mb(path: Path) -> float:

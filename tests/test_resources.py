@@ -9,11 +9,12 @@ import stancekit
 
 
 def _peak_rss_mb_of_cli(path, *extra):
+    # VmHWM is this process image's peak; ru_maxrss would still count the forking parent after exec
     code = (
-        "import resource, sys\n"
         "from stancekit.cli import main\n"
         f"rc = main(['classify', {str(path)!r}, '--model', 'rules', '--format', 'jsonl', '-o', '/dev/null'])\n"
-        "print(rc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(rc, int(hwm) / 1024)\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stderr
