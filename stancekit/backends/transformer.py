@@ -16,6 +16,10 @@ import numpy as np
 from ..windows import WindowBuilder, WindowPolicy, aggregate, pad_batch
 
 
+#: Largest number of windows run through the model at once.
+MAX_WINDOW_BATCH = 4
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -32,6 +36,10 @@ class OnnxRunner:
         opts.intra_op_num_threads = threads or int(os.environ.get("STANCEKIT_THREADS", "0")) or 0
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # every batch has its own shape: per-shape memory patterns and the arena would grow with the
+        # input (measured: 1.5 GB after 1k answers, 2.3 GB after 4k); plain allocations stay flat
+        opts.enable_mem_pattern = False
+        opts.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
 
@@ -75,7 +83,9 @@ class TransformerBackend:
     def logits(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
                batch_size: Optional[int] = None) -> np.ndarray:
         """Uncalibrated answer logits (mean of window logits), windows run in length-sorted batches."""
-        batch_size = batch_size or self.batch_size
+        # small window batches: on CPU they were as fast or faster (less padding; 62.9 answers/s at 1 vs
+        # 43 at 32) and they keep peak memory low, so the caller's batch size is capped here
+        batch_size = min(batch_size or self.batch_size, MAX_WINDOW_BATCH)
         windows = self.builder.build(docs, questions if self.use_question else None)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         out = None
