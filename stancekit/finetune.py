@@ -10,7 +10,6 @@ seen here.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import random
 import shutil
@@ -282,16 +281,13 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     model.save_pretrained(str(out_dir / "torch"), safe_serialization=True)
     shutil.copy(base / "tokenizer.json", out_dir / "tokenizer.json")
     from .export import export_onnx, quantize_int8
-    from .modelio import library_versions, sha256_file, write_config, write_manifest, write_model_card
+    from .modelio import (config_header, library_versions, sha256_file, write_config, write_manifest,
+                          write_model_card)
 
     export_onnx(model, out_dir / "model_fp32.onnx")
     quantize_int8(out_dir / "model_fp32.onnx", out_dir / "model.onnx", calibration_batches(train_windows, recipe))
     config = {
-        "name": name or out_dir.name,
-        "version": version,
-        "backend": "transformer",
-        "labels": list(LABELS),
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **config_header(name or out_dir.name, version, "transformer"),
         "base_model": {"name": recipe.base_model, "weights_sha256": sha256_file(base / "model.safetensors")},
         "window": policy.to_dict(),
         "use_question": recipe.use_question,

@@ -143,6 +143,16 @@ def read_config(folder: Path) -> dict:
     return config
 
 
+def config_header(name: str, version: str, backend: str) -> dict:
+    """The fields every model config starts with."""
+    import datetime as dt
+
+    from .labels import LABELS
+
+    return {"name": name, "version": version, "backend": backend, "labels": list(LABELS),
+            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 def write_config(folder: Path, config: dict) -> None:
     (folder / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 

@@ -1,7 +1,6 @@
 """Training: fit a backend on labelled files and write a model folder with provenance."""
 from __future__ import annotations
 
-import datetime as _dt
 import shutil
 import tempfile
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Dict, Optional, Sequence
 
 from .data import read_labelled, source_of
 from .labels import LABELS
-from .modelio import library_versions, sha256_file, write_config, write_manifest, write_model_card
+from .modelio import config_header, library_versions, sha256_file, write_config, write_manifest, write_model_card
 
 
 def training_record(files: Sequence[Path], where: Dict[str, str], rows_per_file: Dict[str, int], seed: int) -> dict:
@@ -66,11 +65,7 @@ def train_tfidf(files: Sequence[Path], out_dir: Path, *, where: Optional[Dict[st
     est = TfidfStanceClassifier(C=C, random_state=seed).fit(X, y, groups=[source_of(r) for r in rows])
     out_dir = Path(out_dir)
     config = {
-        "name": name or out_dir.name,
-        "version": version,
-        "backend": "tfidf",
-        "labels": list(LABELS),
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **config_header(name or out_dir.name, version, "tfidf"),
         "params": {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params().items()},
                    "C_selected": est.C_, "cv_macro_f1": est.cv_scores_},
         "training": training_record(files, where, per_file, seed),
