@@ -92,12 +92,14 @@ class StanceClassifier:
         """Label Docs that already went through the preprocessing pipeline (cues marked)."""
         if not docs:
             return []
+        from .preprocess import doc_text
+
         proba = np.asarray(self.backend.predict_proba(docs, questions, batch_size=batch_size), dtype=float)
         out = []
         for doc, row in zip(docs, proba):
             label = LABELS[int(np.argmax(row))]
             scores = {lab: float(p) for lab, p in zip(LABELS, row)}
-            text = doc.text  # Doc.text is rebuilt from tokens on every access: take it once
+            text = doc_text(doc)
             evidence = [
                 Evidence(m.start, m.end, text[m.start:m.end], m.label, m.cue.name, m.negated)
                 for m in (doc._.cues or ())

@@ -90,28 +90,20 @@ def training_split(rows: Sequence[dict], recipe: Recipe):
     return train_rows, val_rows
 
 
-def calibration_batches(train_windows, recipe: Recipe) -> List[dict]:
-    """256 training windows spread over the data, in batches of one fixed shape."""
-    step = max(1, len(train_windows) // 256)
-    sample = train_windows[::step][:256]
-    return [pad_batch(sample[i:i + 16], width=recipe.max_length) for i in range(0, len(sample), 16)]
+def reexport(full_dir: Path) -> Path:
+    """Redo the ONNX files of a trained folder from its torch weights with the current export recipe
+    (fusion + int8), keeping everything else of the folder; the manifest is rewritten."""
+    from transformers import AutoModelForSequenceClassification
 
-
-def requantize(full_dir: Path, rows: Sequence[dict]) -> Path:
-    """Redo the int8 step of a trained folder from its fp32 ONNX with the current quantisation
-    recipe, calibrated exactly as training does (same rows, split, repeats and sample)."""
-    from .backends.transformer import load_tokenizer
-    from .export import quantize_int8
-    from .modelio import read_config, write_manifest
+    from .export import export_all
+    from .modelio import read_config, write_config, write_manifest, write_model_card
 
     full_dir = Path(full_dir)
     config = read_config(full_dir)
-    recipe = Recipe(**{k: v for k, v in config["recipe"].items() if k in Recipe.__dataclass_fields__})
-    builder = WindowBuilder(load_tokenizer(full_dir / "tokenizer.json"),
-                            WindowPolicy(recipe.max_length, recipe.max_question_tokens))
-    train_rows, _ = training_split(list(rows), recipe)
-    windows = _windows(builder, train_rows, recipe.use_question)
-    quantize_int8(full_dir / "model_fp32.onnx", full_dir / "model.onnx", calibration_batches(windows, recipe))
+    model = AutoModelForSequenceClassification.from_pretrained(str(full_dir / "torch"))
+    config["export"] = export_all(model, full_dir)
+    write_config(full_dir, config)
+    write_model_card(full_dir, config)
     write_manifest(full_dir)
     return full_dir
 
@@ -280,18 +272,18 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     (out_dir / "torch").mkdir(parents=True)
     model.save_pretrained(str(out_dir / "torch"), safe_serialization=True)
     shutil.copy(base / "tokenizer.json", out_dir / "tokenizer.json")
-    from .export import export_onnx, quantize_int8
+    from .export import export_all
     from .modelio import (config_header, library_versions, sha256_file, write_config, write_manifest,
                           write_model_card)
 
-    export_onnx(model, out_dir / "model_fp32.onnx")
-    quantize_int8(out_dir / "model_fp32.onnx", out_dir / "model.onnx", calibration_batches(train_windows, recipe))
+    export = export_all(model, out_dir)
     config = {
         **config_header(name or out_dir.name, version, "transformer"),
         "base_model": {"name": recipe.base_model, "weights_sha256": sha256_file(base / "model.safetensors")},
         "window": policy.to_dict(),
         "use_question": recipe.use_question,
         "temperature": temperature,
+        "export": export,
         "recipe": asdict(recipe),
         "training": {**(training_record or {}), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                      "history": history, "best_epoch": best_epoch, "seconds": round(time.time() - t0, 1)},
@@ -327,5 +319,5 @@ def ship(full_dir: Path, ship_dir: Path) -> Path:
     return ship_dir
 
 
-__all__ = ["Recipe", "train_transformer", "ship", "split_by_source", "fit_temperature",
+__all__ = ["Recipe", "train_transformer", "ship", "reexport", "split_by_source", "fit_temperature",
            "expected_calibration_error"]

@@ -25,6 +25,7 @@ from spacy.tokens import Doc
 from .cues import CueMatch, find_cues
 
 SPAN_KEY = "stancekit_cues"
+_TEXT_KEY = "stancekit_text"
 
 # "A:", "Q:", "Lin Jian:", "MR. PRICE:", "Spokesperson Mao Ning:", "MS. JEAN-PIERRE:"
 _SPEAKER = re.compile(
@@ -69,14 +70,32 @@ def _set_extensions() -> None:
             Doc.set_extension(name, default=default)
 
 
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, built once: spaCy rebuilds it from the tokens on every access."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None:
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
+
+
+def sentence_spans(doc: Doc) -> List[Tuple[int, int]]:
+    """``(start_char, end_char)`` of each sentence, read from token arrays: iterating ``doc.sents``
+    builds a Python object per token, which cost more than the sentencizer itself."""
+    if len(doc) == 0 or not doc.has_annotation("SENT_START"):
+        return [(0, len(doc_text(doc)))]
+    from spacy.attrs import IDX, LENGTH, SENT_START
+
+    arr = doc.to_array([SENT_START, IDX, LENGTH])
+    starts = [0] + [int(i) for i in (arr[1:, 0] == 1).nonzero()[0] + 1]
+    ends = starts[1:] + [len(doc)]
+    return [(int(arr[a, 1]), int(arr[b - 1, 1] + arr[b - 1, 2])) for a, b in zip(starts, ends)]
+
+
 def mark_cues(doc: Doc) -> Doc:
     """Find cue phrases sentence by sentence, skipping noise; store them on ``doc``."""
-    text = doc.text
+    text = doc_text(doc)
     noise = noise_spans(text)
-    if doc.has_annotation("SENT_START"):
-        bounds = [(s.start_char, s.end_char) for s in doc.sents]
-    else:
-        bounds = [(0, len(text))]
+    bounds = sentence_spans(doc)
     matches: List[CueMatch] = []
     for start, end in bounds:
         # a sentence that opens with a speaker prefix starts after it, so "A: Yes." anchors

@@ -49,12 +49,12 @@ class WindowBuilder:
             raise ValueError("tokenizer has no [CLS]/[SEP] tokens (a BERT-style vocabulary is required)")
 
     def build(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None) -> List[Window]:
-        from .preprocess import model_text
+        from .preprocess import doc_text, model_text
 
         questions = list(questions) if questions is not None else [None] * len(docs)
         q_texts = [model_text(q) if q else "" for q in questions]
         q_enc = self.tokenizer.encode_batch(q_texts, add_special_tokens=False)
-        a_enc = self.tokenizer.encode_batch([doc.text for doc in docs], add_special_tokens=False)
+        a_enc = self.tokenizer.encode_batch([doc_text(doc) for doc in docs], add_special_tokens=False)
         windows: List[Window] = []
         for i, (doc, qe, ae) in enumerate(zip(docs, q_enc, a_enc)):
             q_ids = qe.ids[-self.policy.max_question_tokens:] if qe.ids else []
@@ -75,9 +75,9 @@ class WindowBuilder:
 
 def _sentence_bounds(doc) -> List[int]:
     """Character offsets where sentences start."""
-    if doc.has_annotation("SENT_START"):
-        return [s.start_char for s in doc.sents]
-    return [0]
+    from .preprocess import sentence_spans
+
+    return [start for start, _ in sentence_spans(doc)]
 
 
 def _pack(tokens: List[Tuple[int, int, int]], sentence_starts: List[int], budget: int):

@@ -60,6 +60,22 @@ def test_tiny_training_run_writes_a_complete_model_folder(tiny_model):
 
 
 @pytest.mark.slow
+def test_onnx_graphs_are_fused_and_the_int8_one_is_quantised(tiny_model):
+    import collections
+
+    import onnx
+
+    config = json.loads((tiny_model / "config.json").read_text())
+    assert config["export"]["fused_operators"]["Attention"] == 6  # one per MiniLM layer
+    ops = {name: collections.Counter(n.op_type for n in onnx.load(str(tiny_model / name)).graph.node)
+           for name in ("model_fp32.onnx", "model.onnx")}
+    assert ops["model_fp32.onnx"]["Attention"] == 6 and ops["model_fp32.onnx"]["SkipLayerNormalization"] == 12
+    assert ops["model.onnx"]["QAttention"] == 6 and ops["model.onnx"]["Attention"] == 0
+    assert ops["model.onnx"]["MatMulInteger"] >= 18  # ORT fuses these with their quantise/scale ops at load
+    assert ops["model.onnx"]["MatMul"] == 0
+
+
+@pytest.mark.slow
 def test_onnx_int8_and_torch_agree_and_scores_are_probabilities(tiny_model):
     import stancekit
 

@@ -42,11 +42,7 @@ class RulesBackend:
 
 def _opening_end(doc) -> int:
     """Character offset where the answer's second sentence ends."""
-    if not doc.has_annotation("SENT_START"):
-        return len(doc.text)
-    end = 0
-    for i, sent in enumerate(doc.sents):
-        end = sent.end_char
-        if i == 1:
-            break
-    return end
+    from ..preprocess import sentence_spans
+
+    spans = sentence_spans(doc)
+    return spans[min(1, len(spans) - 1)][1]

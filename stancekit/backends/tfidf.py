@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..labels import LABELS
-from ..preprocess import model_text
+from ..preprocess import doc_text, model_text
 
 
 def as_pairs(X) -> list:
@@ -156,7 +156,7 @@ class TfidfBackend:
 
     def predict_proba(self, docs, questions=None, batch_size: int = 64) -> np.ndarray:
         questions = questions or [None] * len(docs)
-        X = [(q or "", doc.text) for q, doc in zip(questions, docs)]
+        X = [(q or "", doc_text(doc)) for q, doc in zip(questions, docs)]
         proba = self.estimator.predict_proba(X)
         out = np.zeros((len(X), len(LABELS)))
         for j, col in enumerate(self._columns):

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
 from ..windows import WindowBuilder, WindowPolicy, aggregate, pad_batch
-
-
-#: Largest number of windows run through the model at once.
-MAX_WINDOW_BATCH = 4
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -26,30 +22,63 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def thread_count(threads: Optional[int] = None) -> int:
+    """Threads to use: the argument, else ``STANCEKIT_THREADS``, else the CPUs this process may use."""
+    if threads:
+        return threads
+    if os.environ.get("STANCEKIT_THREADS"):
+        return max(1, int(os.environ["STANCEKIT_THREADS"]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 class OnnxRunner:
-    """Runs an ONNX sequence-classification graph on the CPU."""
+    """Runs an ONNX sequence-classification graph on the CPU, one window per call, several calls at once.
+
+    The int8 graph quantises activations from the tensor it is given, so a window must be run
+    alone for its scores not to depend on its neighbours; alone it also needs no padding. Windows
+    are spread over ``threads`` single-threaded calls of one session rather than one call using
+    every thread: ~130 tokens are too few to split a matrix product well (measured on 2 cores:
+    163–171 answers/s against 122–133 with two intra-op threads).
+    """
+
+    max_batch = 1
 
     def __init__(self, path: Path, threads: Optional[int] = None):
         import onnxruntime as ort
 
+        self.threads = thread_count(threads)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("STANCEKIT_THREADS", "0")) or 0
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # every batch has its own shape: per-shape memory patterns and the arena would grow with the
+        # every window has its own shape: per-shape memory patterns and the arena would grow with the
         # input (measured: 1.5 GB after 1k answers, 2.3 GB after 4k); plain allocations stay flat
         opts.enable_mem_pattern = False
         opts.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
+        self._pool = None
 
     def __call__(self, batch: dict) -> np.ndarray:
         feeds = {k: v for k, v in batch.items() if k in self.input_names}
         return self.session.run(None, feeds)[0]
 
+    def map(self, batches: Sequence[dict]) -> List[np.ndarray]:
+        """Logits of each batch, in order (the session is thread-safe; ONNX Runtime drops the GIL)."""
+        if self.threads == 1 or len(batches) < 2:
+            return [self(b) for b in batches]
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="stancekit-onnx")
+        return list(self._pool.map(self, batches))
+
 
 class TorchRunner:
     """Runs a Hugging Face checkpoint folder with torch (for users who train their own)."""
+
+    #: torch is fastest on length-sorted batches (benchmarks/: best of 1, 4, 16, 32)
+    max_batch = 16
 
     def __init__(self, folder: Path, threads: Optional[int] = None):
         import torch
@@ -65,6 +94,9 @@ class TorchRunner:
         with self.torch.inference_mode():
             out = self.model(**{k: self.torch.from_numpy(v) for k, v in batch.items()})
         return out.logits.float().numpy()
+
+    def map(self, batches: Sequence[dict]) -> List[np.ndarray]:
+        return [self(b) for b in batches]
 
 
 class TransformerBackend:
@@ -83,17 +115,15 @@ class TransformerBackend:
     def logits(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
                batch_size: Optional[int] = None) -> np.ndarray:
         """Uncalibrated answer logits (mean of window logits), windows run in length-sorted batches."""
-        # small window batches: on CPU they were as fast or faster (less padding; 62.9 answers/s at 1 vs
-        # 43 at 32) and they keep peak memory low, so the caller's batch size is capped here
-        batch_size = min(batch_size or self.batch_size, MAX_WINDOW_BATCH)
+        # the caller's batch size sets how many answers are read together; the runner caps how many
+        # windows go through the model at once (see OnnxRunner)
+        batch_size = min(batch_size or self.batch_size, self.runner.max_batch)
         windows = self.builder.build(docs, questions if self.use_question else None)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
-        out = None
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            logits = self.runner(pad_batch([windows[i] for i in idx]))
-            if out is None:
-                out = np.zeros((len(windows), logits.shape[1]), dtype=np.float64)
+        groups = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        results = self.runner.map([pad_batch([windows[i] for i in idx]) for idx in groups])
+        out = np.zeros((len(windows), results[0].shape[1]), dtype=np.float64)
+        for idx, logits in zip(groups, results):
             out[idx] = logits
         return aggregate(out, [w.answer_index for w in windows], len(docs))
 
