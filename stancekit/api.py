@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Union
+from itertools import islice, zip_longest
+from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -19,8 +20,8 @@ from .modelio import (
 )
 
 RULES = "rules"
-#: classify_many hands the backend this many model batches at a time (at least MIN_POOL statements).
-POOL_BATCHES, MIN_POOL = 8, 256
+#: classify_iter reads this many batches of statements at a time (at least MIN_BLOCK statements)
+BLOCK_BATCHES, MIN_BLOCK = 8, 256
 #: Longest statement accepted (characters): about 170k words, far past any press answer, and spaCy's
 #: own limit; longer input is an error row rather than minutes of work on one item.
 MAX_TEXT_CHARS = 1_000_000
@@ -61,30 +62,37 @@ class StanceClassifier:
         others are unaffected.
         """
         texts = list(texts)
-        questions = [None] * len(texts) if questions is None else list(questions)
-        if len(questions) != len(texts):
+        questions = None if questions is None else list(questions)
+        if questions is not None and len(questions) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(questions)} questions")
+        return list(self.classify_iter(texts, questions, batch_size))
+
+    def classify_iter(self, texts: Iterable[str], questions: Optional[Iterable[Optional[str]]] = None,
+                      batch_size: int = 64) -> Iterator[Stance]:
+        """Label a stream of statements lazily, in input order (like ``nlp.pipe``): memory stays
+        bounded by one block of statements however long the input is."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        # blocks of several model batches: the backend sorts windows by length inside a block (less
+        # padding for batched runners). Preprocessing the next block in a thread while the model ran
+        # gained nothing (measured): spaCy holds the GIL that the model threads need between windows.
+        for block in _blocks(_pairs(texts, questions), max(BLOCK_BATCHES * batch_size, MIN_BLOCK)):
+            yield from self._classify_block(block, batch_size)
+
+    def _classify_block(self, block: List[tuple], batch_size: int) -> List[Stance]:
         from .preprocess import pipeline
 
-        results: List[Optional[Stance]] = [None] * len(texts)
+        results: List[Optional[Stance]] = [None] * len(block)
         todo = []
-        for i, (text, question) in enumerate(zip(texts, questions)):
+        for i, (text, question) in enumerate(block):
             problem, lang = _check_input(text, question)
             if problem:
                 results[i] = Stance(label=None, scores=None, error=problem, lang=lang)
             else:
                 todo.append(i)
-        nlp = pipeline()
-        # a pool of several model batches at a time: the backend sorts its windows by length
-        # inside the pool (less padding), and memory stays bounded by the pool, not the input
-        pool = max(POOL_BATCHES * batch_size, MIN_POOL)
-        for start in range(0, len(todo), pool):
-            chunk = todo[start:start + pool]
-            docs = list(nlp.pipe((texts[i] for i in chunk), batch_size=64))
-            for i, stance in zip(chunk, self.classify_docs(docs, [questions[i] for i in chunk], batch_size)):
-                results[i] = stance
+        docs = list(pipeline().pipe((block[i][0] for i in todo), batch_size=64))
+        for i, stance in zip(todo, self.classify_docs(docs, [block[i][1] for i in todo], batch_size)):
+            results[i] = stance
         return results  # type: ignore[return-value]
 
     def classify_docs(self, docs: Sequence, questions: Optional[Sequence[Optional[str]]] = None,
@@ -107,6 +115,25 @@ class StanceClassifier:
             ]
             out.append(Stance(label=label, scores=scores, evidence=evidence, lang="en"))
         return out
+
+
+def _pairs(texts: Iterable, questions: Optional[Iterable]) -> Iterator[tuple]:
+    if questions is None:
+        yield from ((text, None) for text in texts)
+        return
+    missing = object()
+    for n, (text, question) in enumerate(zip_longest(texts, questions, fillvalue=missing)):
+        if text is missing or question is missing:
+            raise ValueError(f"texts and questions differ in length (one of them ends after {n} items)")
+        yield text, question
+
+
+def _blocks(pairs: Iterator[tuple], size: int) -> Iterator[List[tuple]]:
+    while True:
+        block = list(islice(pairs, size))
+        if not block:
+            return
+        yield block
 
 
 def _encodable(value: str) -> bool:

@@ -50,6 +50,23 @@ def test_bad_items_become_error_results_not_exceptions(rules):
 def test_questions_must_match_texts(rules):
     with pytest.raises(ValueError, match="2 texts but 1 questions"):
         rules.classify_many(["a", "b"], ["q"])
+    with pytest.raises(ValueError, match="differ in length"):
+        list(rules.classify_iter(iter(["a", "b"]), iter(["q"])))
+
+
+def test_classify_iter_streams_lazily_in_order(rules):
+    import itertools
+
+    pulled = []
+
+    def endless():
+        for i in itertools.count():
+            pulled.append(i)
+            yield ["No.", "Yes, that's correct.", "I'm not aware of that."][i % 3]
+
+    first = list(itertools.islice(rules.classify_iter(endless(), batch_size=4), 600))
+    assert [s.label for s in first] == ["deny", "confirm", "hedge"] * 200
+    assert len(pulled) < 2000  # read a block at a time, not the whole (endless) input
 
 
 def test_default_model_loads_and_is_not_rules():
