@@ -191,13 +191,28 @@ def write_model_card(folder: Path, config: dict) -> None:
         lines.append(f"- `{f['path']}` ({f['rows']} rows used, sha256 `{f['sha256'][:16]}…`)")
     if training.get("where"):
         lines.append(f"- filter: `{training['where']}`")
-    lines += ["", f"Seed: {training.get('seed')}. Hyperparameters: `{json.dumps(config.get('params', {}))}`", ""]
+    lines += ["", f"Seed: {training.get('seed')}. Hyperparameters: "
+              f"`{json.dumps(config.get('params') or config.get('recipe') or {})}`", ""]
+    if config.get("export"):
+        lines += ["## Inference", "",
+                  f"ONNX graph with fused operators {json.dumps(config['export'].get('fused_operators', {}))}; "
+                  f"int8: {config['export'].get('int8')}; windows per model call: "
+                  f"{config['export'].get('window_batch')}. Window policy: `{json.dumps(config.get('window', {}))}`; "
+                  f"temperature {config.get('temperature', 1.0):.3f}.", ""]
     metrics = config.get("metrics") or {}
     if metrics:
         lines += ["## Evaluation", ""]
         for split_name, m in metrics.items():
-            lines.append(f"**{split_name}** — n={m.get('n')}, macro-F1 {m.get('macro_f1', 0):.3f}, "
-                         f"accuracy {m.get('accuracy', 0):.3f}")
+            facts = [f"n={m.get('n')}", f"macro-F1 {m.get('macro_f1', 0):.3f}"]
+            if "accuracy" in m:
+                facts.append(f"accuracy {m['accuracy']:.3f}")
+            if "ece" in m:
+                facts.append(f"expected calibration error {m['ece']:.3f}")
+            if "label_agreement_with_torch_fp32" in m:
+                facts.append(f"labels equal to torch fp32 on {100 * m['label_agreement_with_torch_fp32']:.1f}%")
+            if "command" in m:
+                facts.append(f"`{m['command']}`")
+            lines.append(f"**{split_name}** — " + ", ".join(facts))
             for group, gm in (m.get("groups") or {}).items():
                 lines.append(f"- {group}: n={gm['n']}, macro-F1 {gm['macro_f1']:.3f}")
             lines.append("")
