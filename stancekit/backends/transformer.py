@@ -37,8 +37,8 @@ class OnnxRunner:
     The int8 graph quantises activations from the tensor it is given, so a window must be run
     alone for its scores not to depend on its neighbours; alone it also needs no padding. Windows
     are spread over ``threads`` single-threaded calls of one session rather than one call using
-    every thread: ~130 tokens are too few to split a matrix product well (measured on 2 cores:
-    163–171 answers/s against 122–133 with two intra-op threads).
+    every thread: ~130 tokens are too few to split a matrix product well (model step alone, measured
+    on 2 cores: 163–171 answers/s against 122–133 with one call on two intra-op threads).
     """
 
     max_batch = 1
@@ -77,7 +77,7 @@ class OnnxRunner:
 class TorchRunner:
     """Runs a Hugging Face checkpoint folder with torch (for users who train their own)."""
 
-    #: torch is fastest on length-sorted batches (benchmarks/: best of 1, 4, 16, 32)
+    #: torch is fastest on length-sorted batches (benchmarks/run.py: 16 was the best of 1-32 here)
     max_batch = 16
 
     def __init__(self, folder: Path, threads: Optional[int] = None):
