@@ -90,18 +90,47 @@ def training_split(rows: Sequence[dict], recipe: Recipe):
     return train_rows, val_rows
 
 
+def calibration_sample(rows: Sequence[dict], seed: int, size: int = 256) -> list:
+    """A seeded sample of training rows whose windows calibrate the int8 weights (:mod:`stancekit.export`)."""
+    return random.Random(seed).sample(list(rows), min(size, len(rows)))
+
+
+def _recorded_training_rows(config: dict) -> list:
+    """The training rows a folder's config records, checked against the recorded sha256."""
+    from .data import REPO_ROOT, parse_where
+    from .modelio import sha256_file
+    from .train import load_training_rows
+
+    files = []
+    for entry in config["training"]["files"]:
+        path = REPO_ROOT / entry["path"]
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
+            raise FileNotFoundError(f"{path}: training file missing or changed since training (sha256)")
+        files.append(path)
+    where = parse_where(config["training"]["where"].split()) if config["training"].get("where") else {}
+    rows, _ = load_training_rows(files, where)
+    return rows
+
+
 def reexport(full_dir: Path) -> Path:
     """Redo the ONNX files of a trained folder from its torch weights with the current export recipe
-    (fusion + int8), keeping everything else of the folder; the manifest is rewritten."""
+    (fusion + int8, calibrated on the recorded training rows), keeping everything else of the folder;
+    the manifest is rewritten."""
     from transformers import AutoModelForSequenceClassification
 
+    from .backends.transformer import load_tokenizer
     from .export import export_all
     from .modelio import read_config, write_config, write_manifest, write_model_card
 
     full_dir = Path(full_dir)
     config = read_config(full_dir)
+    recipe = Recipe(**config["recipe"])
     model = AutoModelForSequenceClassification.from_pretrained(str(full_dir / "torch"))
-    config["export"] = export_all(model, full_dir)
+    train_rows, _ = training_split(_recorded_training_rows(config), recipe)
+    builder = WindowBuilder(load_tokenizer(full_dir / "tokenizer.json"), WindowPolicy(config["window"]["max_length"],
+                                                                                  config["window"]["max_question_tokens"]))
+    windows = _windows(builder, calibration_sample(train_rows, recipe.seed), recipe.use_question)
+    config["export"] = export_all(model, full_dir, calibration=windows)
     write_config(full_dir, config)
     write_model_card(full_dir, config)
     write_manifest(full_dir)
@@ -276,7 +305,8 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     from .modelio import (config_header, library_versions, sha256_file, write_config, write_manifest,
                           write_model_card)
 
-    export = export_all(model, out_dir)
+    calibration = _windows(builder, calibration_sample(train_rows, recipe.seed), recipe.use_question)
+    export = export_all(model, out_dir, calibration=calibration)
     config = {
         **config_header(name or out_dir.name, version, "transformer"),
         "base_model": {"name": recipe.base_model, "weights_sha256": sha256_file(base / "model.safetensors")},
