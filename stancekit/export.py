@@ -98,7 +98,7 @@ def scale_rows(src: Path, out_path: Path) -> int:
             nodes.append(node)
             continue
         x, w, (y,) = node.input[0], node.input[1], node.output
-        if x not in scaled:  # the query, key and value projections share one input
+        if x not in scaled:  # MatMuls that read the same tensor share its scaling
             p = f"{node.name}/row_scale"
             nodes += [
                 helper.make_node("Abs", [x], [p + "/abs"], name=p + "/abs"),
