@@ -213,7 +213,6 @@ def _transformer_backend(folder: Path, config: dict, backend: str):
         raise ModelError(f"{folder}: this model folder has no {backend} weights (has: {', '.join(files)})")
     weights = safe_member(folder, files[key])
     runner = TorchRunner(weights) if backend == "torch" else OnnxRunner(weights)
-    window = config.get("window") or {}
-    policy = WindowPolicy(int(window.get("max_length", 256)), int(window.get("max_question_tokens", 64)))
+    policy = WindowPolicy.from_dict(config.get("window"))
     return TransformerBackend(runner, load_tokenizer(safe_member(folder, files["tokenizer"])), policy,
                               float(config.get("temperature", 1.0)), use_question=bool(config.get("use_question", True)))

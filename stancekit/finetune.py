@@ -90,9 +90,10 @@ def training_split(rows: Sequence[dict], recipe: Recipe):
     return train_rows, val_rows
 
 
-def calibration_sample(rows: Sequence[dict], seed: int, size: int = 256) -> list:
-    """A seeded sample of training rows whose windows calibrate the int8 weights (:mod:`stancekit.export`)."""
-    return random.Random(seed).sample(list(rows), min(size, len(rows)))
+def calibration_windows(builder: WindowBuilder, train_rows: Sequence[dict], recipe: Recipe, size: int = 256) -> list:
+    """Windows of a seeded sample of training rows, to calibrate the int8 weights (:mod:`stancekit.export`)."""
+    sample = random.Random(recipe.seed).sample(list(train_rows), min(size, len(train_rows)))
+    return _windows(builder, sample, recipe.use_question)
 
 
 def _recorded_training_rows(config: dict) -> list:
@@ -127,10 +128,8 @@ def reexport(full_dir: Path) -> Path:
     recipe = Recipe(**config["recipe"])
     model = AutoModelForSequenceClassification.from_pretrained(str(full_dir / "torch"))
     train_rows, _ = training_split(_recorded_training_rows(config), recipe)
-    builder = WindowBuilder(load_tokenizer(full_dir / "tokenizer.json"), WindowPolicy(config["window"]["max_length"],
-                                                                                  config["window"]["max_question_tokens"]))
-    windows = _windows(builder, calibration_sample(train_rows, recipe.seed), recipe.use_question)
-    config["export"] = export_all(model, full_dir, calibration=windows)
+    builder = WindowBuilder(load_tokenizer(full_dir / "tokenizer.json"), WindowPolicy.from_dict(config["window"]))
+    config["export"] = export_all(model, full_dir, calibration=calibration_windows(builder, train_rows, recipe))
     write_config(full_dir, config)
     write_model_card(full_dir, config)
     write_manifest(full_dir)
@@ -305,8 +304,7 @@ def train_transformer(rows: Sequence[dict], out_dir: Path, recipe: Recipe = Reci
     from .modelio import (config_header, library_versions, sha256_file, write_config, write_manifest,
                           write_model_card)
 
-    calibration = _windows(builder, calibration_sample(train_rows, recipe.seed), recipe.use_question)
-    export = export_all(model, out_dir, calibration=calibration)
+    export = export_all(model, out_dir, calibration=calibration_windows(builder, train_rows, recipe))
     config = {
         **config_header(name or out_dir.name, version, "transformer"),
         "base_model": {"name": recipe.base_model, "weights_sha256": sha256_file(base / "model.safetensors")},

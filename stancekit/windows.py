@@ -25,6 +25,13 @@ class WindowPolicy:
         return {"max_length": self.max_length, "max_question_tokens": self.max_question_tokens,
                 "split": "sentences", "aggregate": "mean-logits"}
 
+    @classmethod
+    def from_dict(cls, window: Optional[dict]) -> "WindowPolicy":
+        """The policy a model config's ``window`` records (defaults where it is silent)."""
+        window = window or {}
+        return cls(int(window.get("max_length", cls.max_length)),
+                   int(window.get("max_question_tokens", cls.max_question_tokens)))
+
 
 @dataclass
 class Window:
