@@ -15,7 +15,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Optional, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def export_onnx(model, path: Path, opset: int = 17) -> Path:
@@ -56,7 +59,8 @@ def export_onnx(model, path: Path, opset: int = 17) -> Path:
 
 
 def fuse_bert(src: Path, out_path: Path, num_heads: int, hidden_size: int) -> dict:
-    """Fuse attention, layer norms and GELU with ONNX Runtime's transformer optimizer (still fp32).
+    """Fuse attention, the embedding layer norm and GELU with ONNX Runtime's transformer optimizer
+    (still fp32); the residual Add + LayerNormalization pairs are left apart.
 
     Returns the count of each fused operator; a graph whose attention did not fuse is an error,
     since the int8 model would then lose most of its speed.
@@ -131,7 +135,7 @@ def quantize_int8(fused_path: Path, out_path: Path) -> Path:
     return Path(out_path)
 
 
-def weight_hessians(model, windows: Sequence) -> Dict[str, "np.ndarray"]:
+def weight_hessians(model, windows: Sequence) -> Dict[str, np.ndarray]:
     """``X^T X`` of the input of each encoder ``Linear`` over calibration windows, keyed by module name."""
     import numpy as np
     import torch
@@ -160,7 +164,7 @@ def weight_hessians(model, windows: Sequence) -> Dict[str, "np.ndarray"]:
     return {name: np.asarray(s.numpy()) for name, s in sums.items()}
 
 
-def round_weights(weight: "np.ndarray", hessian: "np.ndarray", damp: float = 0.01) -> "np.ndarray":
+def round_weights(weight: np.ndarray, hessian: np.ndarray, damp: float = 0.01) -> np.ndarray:
     """Int8-grid values for ``weight`` (``[in, out]``) chosen to keep ``x @ weight`` close on the
     calibration inputs (GPTQ: round one input row at a time, pass its error on to the rows not yet
     rounded, weighted by the inverse of ``hessian``). The grid is the one ONNX Runtime's per-channel
