@@ -25,13 +25,13 @@ SIBLINGS = ["runs/exp-seed1", "runs/ablation-no-question", "runs/exp-real4"]
 def main(siblings) -> None:
     import stancekit
     from stancekit.backends.tfidf import TfidfStanceClassifier
-    from stancekit.data import group_of, read_labelled, shared_corpus_file, source_of, written_corpus_files
+    from stancekit.data import group_of, read_labelled, shared_corpus_file, source_of
     from stancekit.evaluate import scores
-    from stancekit.finetune import Recipe, split_by_source
+    from stancekit.finetune import Recipe, recorded_training_rows, split_by_source
     from stancekit.labels import LABELS
-    from stancekit.train import load_training_rows
+    from stancekit.modelio import read_config
 
-    rows, _ = load_training_rows(list(written_corpus_files()) + [shared_corpus_file()], {"split": "train"})
+    rows = recorded_training_rows(read_config(ROOT / "models" / "stancekit-minilm"))
     fit_rows, val_rows = split_by_source(rows, Recipe().validation_fraction, Recipe().seed)
     sets = {"validation (real part)": [r for r in val_rows if "briefings_real" in r["_file"]],
             "dev": read_labelled(shared_corpus_file(), {"split": "dev"})}

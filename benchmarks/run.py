@@ -45,14 +45,16 @@ def machine_info(threads: int) -> dict:
 
 
 def load_data():
-    from stancekit.data import read_labelled, shared_corpus_file, written_corpus_files
+    """``(train, dev, everything)``; train is exactly what the default model was trained on (its
+    config records the files and their sha256), so the baselines learn from the same rows."""
+    from stancekit.data import read_labelled, shared_corpus_file
+    from stancekit.finetune import recorded_training_rows
+    from stancekit.modelio import read_config
 
     shared = shared_corpus_file()
     if shared is None:
         sys.exit("benchmarks need ../shared/corpora/briefings_real.jsonl")
-    train = read_labelled(shared, {"split": "train"})
-    for f in written_corpus_files():
-        train += read_labelled(f, {"split": "train"})
+    train = recorded_training_rows(read_config(ROOT / "models" / "stancekit-minilm"))
     dev = read_labelled(shared, {"split": "dev"})
     everything = read_labelled(shared)
     return train, dev, everything

@@ -96,8 +96,9 @@ def calibration_windows(builder: WindowBuilder, train_rows: Sequence[dict], reci
     return _windows(builder, sample, recipe.use_question)
 
 
-def _recorded_training_rows(config: dict) -> list:
-    """The training rows a folder's config records, checked against the recorded sha256."""
+def recorded_training_rows(config: dict) -> list:
+    """The training rows a model folder's config records, checked against the recorded sha256: what
+    re-exports calibrate on and what the benchmarks train their baselines on."""
     from .data import REPO_ROOT, parse_where
     from .modelio import sha256_file
     from .train import load_training_rows
@@ -127,7 +128,7 @@ def reexport(full_dir: Path) -> Path:
     config = read_config(full_dir)
     recipe = Recipe(**config["recipe"])
     model = AutoModelForSequenceClassification.from_pretrained(str(full_dir / "torch"))
-    train_rows, _ = training_split(_recorded_training_rows(config), recipe)
+    train_rows, _ = training_split(recorded_training_rows(config), recipe)
     builder = WindowBuilder(load_tokenizer(full_dir / "tokenizer.json"), WindowPolicy.from_dict(config["window"]))
     config["export"] = export_all(model, full_dir, calibration=calibration_windows(builder, train_rows, recipe))
     write_config(full_dir, config)
