@@ -1,4 +1,4 @@
-"""Give every row of corpora/written/*.jsonl a ``split`` (train/dev), whole sources at a time.
+"""Give every row of corpora/written*/*.jsonl a ``split`` (train/dev), whole sources at a time.
 
 A source (one invented briefing) goes to dev when the first 8 hex digits of
 sha256(source) fall in the lowest 15% of the range, so the split is stable
@@ -19,7 +19,7 @@ def split_of(source: str) -> str:
 
 
 def main() -> None:
-    for path in sorted((Path(__file__).parent / "written").glob("*.jsonl")):
+    for path in sorted(Path(__file__).parent.glob("written*/*.jsonl")):
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         with open(path, "w", encoding="utf-8") as fh:
             for row in rows:
