@@ -7,8 +7,9 @@ trained. The siblings are training folders made with ``stancekit train`` (comman
 missing ones are skipped. The TF-IDF member is refit on the training rows minus the transformer's
 validation split, so the real part of that split is a fair place to choose its weight; dev is
 reported only. A sibling trained with another seed carved another validation split and trained on
-part of this one: validation figures of ensembles that include it are optimistic (dev is not). Writes ``benchmarks/ensembles.json``. Needs ``../shared/corpora``. Nothing here is
-shipped: each extra transformer costs a full model call per window.
+part of this one: validation figures of ensembles that include it are optimistic (dev is not).
+Writes ``benchmarks/ensembles.json``. Needs ``../shared/corpora``. Nothing here is shipped: each
+extra transformer costs a full model call per window.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = "models/stancekit-minilm"
 SIBLINGS = ["runs/exp-seed1", "runs/ablation-no-question", "runs/exp-real4"]
 
 
@@ -31,8 +33,9 @@ def main(siblings) -> None:
     from stancekit.labels import LABELS
     from stancekit.modelio import read_config
 
-    rows = recorded_training_rows(read_config(ROOT / "models" / "stancekit-minilm"))
-    fit_rows, val_rows = split_by_source(rows, Recipe().validation_fraction, Recipe().seed)
+    config = read_config(ROOT / SHIPPED)
+    recipe = Recipe(**config["recipe"])  # the shipped model's validation split, without its file repeats
+    fit_rows, val_rows = split_by_source(recorded_training_rows(config), recipe.validation_fraction, recipe.seed)
     sets = {"validation (real part)": [r for r in val_rows if "briefings_real" in r["_file"]],
             "dev": read_labelled(shared_corpus_file(), {"split": "dev"})}
 
@@ -43,7 +46,7 @@ def main(siblings) -> None:
         pairs(fit_rows), [r["label"] for r in fit_rows], groups=[source_of(r) for r in fit_rows])
     order = [list(tfidf.classes_).index(label) for label in LABELS]
     proba = {"tfidf": {k: tfidf.predict_proba(pairs(rs))[:, order] for k, rs in sets.items()}}
-    members = ["models/stancekit-minilm"] + [s for s in siblings if (ROOT / s / "config.json").is_file()]
+    members = [SHIPPED] + [s for s in siblings if (ROOT / s / "config.json").is_file()]
     for path in members:
         clf = stancekit.load(ROOT / path)
         proba[path] = {k: np.array([[s.scores[label] for label in LABELS]

@@ -44,9 +44,9 @@ def machine_info(threads: int) -> dict:
             "onnxruntime": onnxruntime.__version__, "date": time.strftime("%Y-%m-%d")}
 
 
-def load_data():
-    """``(train, dev, everything)``; train is exactly what the default model was trained on (its
-    config records the files and their sha256), so the baselines learn from the same rows."""
+def load_data(default_dir: Path):
+    """``(train, dev, everything)``; train is exactly what the default model in ``default_dir`` was
+    trained on (its config records the files and their sha256), so the baselines learn from the same rows."""
     from stancekit.data import read_labelled, shared_corpus_file
     from stancekit.finetune import recorded_training_rows
     from stancekit.modelio import read_config
@@ -54,7 +54,7 @@ def load_data():
     shared = shared_corpus_file()
     if shared is None:
         sys.exit("benchmarks need ../shared/corpora/briefings_real.jsonl")
-    train = recorded_training_rows(read_config(ROOT / "models" / "stancekit-minilm"))
+    train = recorded_training_rows(read_config(default_dir))
     dev = read_labelled(shared, {"split": "dev"})
     everything = read_labelled(shared)
     return train, dev, everything
@@ -341,9 +341,9 @@ def main() -> None:
     from stancekit.modelio import default_model_name, packaged_models_dir
 
     results = {"machine": machine_info(args.threads)}
-    train, dev, everything = load_data()
-    full = ROOT / args.full_model
     default_dir = packaged_models_dir() / default_model_name()
+    train, dev, everything = load_data(default_dir)
+    full = ROOT / args.full_model
     log("fitting the frozen-embedding baseline")
     frozen = FrozenEmbeddingLR().fit([r["answer"] for r in train], [r.get("question") for r in train],
                                      [r["label"] for r in train], [source_of(r) for r in train])
